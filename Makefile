@@ -1,0 +1,56 @@
+# `make run` and `make test` work on a fresh machine with Python 3.11 and Node 20.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APP := web/app
+DIST := web/dist/index.html
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export REFERLOOP_ENV ?= development
+
+.PHONY: run test install dashboards migrate seed serve test-api test-browser chromium bench schema clean
+
+run: install dashboards migrate seed serve
+
+test: install dashboards chromium test-api test-browser
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+dashboards: $(DIST)
+
+$(DIST): $(APP)/package.json $(APP)/package-lock.json $(shell find $(APP)/src $(APP)/index.html $(APP)/vite.config.* -type f 2>/dev/null)
+	cd $(APP) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+migrate: install
+	$(BIN)/referloop migrate
+
+seed: install
+	$(BIN)/referloop seed --if-empty
+
+serve: install
+	$(BIN)/referloop serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test-api: install
+	$(BIN)/pytest tests --ignore=tests/browser -q
+
+test-browser: install dashboards chromium
+	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser -q -p no:asyncio; fi
+
+bench: install
+	$(BIN)/python -m bench.live_and_inbound
+
+schema: install
+	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"
+
+clean:
+	rm -rf $(VENV) web/dist $(APP)/node_modules

@@ -1,0 +1,34 @@
+"""Every model, imported once so that metadata is complete for Alembic and create_all."""
+
+from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.base import Base
+from db.events import EventKind, ReferralEvent
+from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
+from db.seekers import ContactPreference, Seeker
+
+__all__ = [
+    "Base",
+    "ChangeSource",
+    "Comment",
+    "ConnectMode",
+    "ContactPreference",
+    "ContinuumOfCare",
+    "EventKind",
+    "Membership",
+    "Organization",
+    "Program",
+    "ProgramCategory",
+    "ProgramCategoryTag",
+    "ProgramServiceArea",
+    "Referral",
+    "ReferralEvent",
+    "ReferralKind",
+    "ReferralStatus",
+    "Role",
+    "Seeker",
+    "Site",
+    "StatusChange",
+    "Team",
+    "User",
+]

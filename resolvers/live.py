@@ -1,0 +1,225 @@
+"""Live updates: the hub that turns committed outbox events into per-subscriber deliveries.
+
+The outbox is the ledger; the bus (`broadcaster`) is only a doorbell that says "read the outbox".
+One hub per process reads each new event once, with its referral, and offers it to every
+subscriber that may see it. A doorbell lost to a crash or a bus outage is covered by polling,
+which is also what publishes events a crashed process committed but never announced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from broadcaster import Broadcast
+from sqlalchemy import select
+
+from db.base import utcnow
+from db.engine import Database
+from db.events import ReferralEvent
+from db.referrals import Referral
+from db.settings import Settings
+from resolvers import policy
+from resolvers.outbox import events_after, latest_seq, oldest_seq, prune_events
+from resolvers.referrals import REFERRAL_LOAD
+from resolvers.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "referloop.referral-events"
+RESYNC = "RESYNC"
+BATCH = 500
+PRUNE_EVERY_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event as pushed: the referral as it is now, or none for RESYNC ("refetch your page")."""
+
+    seq: int
+    kind: str
+    at: datetime
+    referral: Referral | None
+
+
+class Subscriber:
+    """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
+
+    def __init__(self, viewer: Viewer, *, program_id: int | None, queue_size: int) -> None:
+        self.viewer = viewer
+        self.program_id = program_id
+        self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
+        self.resyncs = 0
+
+    def wants(self, referral: Referral) -> bool:
+        if self.program_id is not None and referral.program_id != self.program_id:
+            return False
+        return policy.can_see_referral(self.viewer, referral, program_coc_id=referral.program_organization.coc_id)
+
+    def offer(self, delivery: Delivery) -> None:
+        try:
+            self.queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            # Too far behind to catch up event by event: drop the backlog and tell it to refetch.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.resyncs += 1
+            self.queue.put_nowait(Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None))
+
+
+async def _with_referrals(db: Database, events: Sequence[ReferralEvent]) -> list[Delivery]:
+    ids = {e.referral_id for e in events}
+    async with db.read() as session:
+        rows = await session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*REFERRAL_LOAD))
+        referrals = {r.id: r for r in rows.unique()}
+    return [
+        Delivery(seq=e.seq, kind=e.kind.name, at=e.at, referral=referrals[e.referral_id])
+        for e in events
+        if e.referral_id in referrals
+    ]
+
+
+class LiveHub:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.last_seq = 0
+        self._broadcast = Broadcast(settings.broadcast_url)
+        self._subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_prune = 0.0
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        await self._broadcast.connect()
+        async with self.db.read() as session:
+            self.last_seq = await latest_seq(session)
+        listening = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._listen(listening), name="referloop-live-listen"),
+            asyncio.create_task(self._dispatch_forever(), name="referloop-live-dispatch"),
+        ]
+        await listening.wait()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._broadcast.disconnect()
+
+    async def ring(self) -> None:
+        """Say that new events are committed; every process's hub then reads the outbox."""
+        try:
+            await self._broadcast.publish(CHANNEL, json.dumps({"at": utcnow().isoformat()}))
+        except Exception:  # noqa: BLE001 - the relay's polling delivers what the doorbell could not
+            log.exception("could not publish to the event bus; relying on polling")
+            self._wake.set()
+
+    def register(self, viewer: Viewer, *, program_id: int | None) -> tuple[Subscriber, int]:
+        """A new subscriber, and the last sequence number dispatched before it joined."""
+        subscriber = Subscriber(viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size)
+        self._subscribers.add(subscriber)
+        return subscriber, self.last_seq
+
+    def unregister(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    async def _listen(self, listening: asyncio.Event) -> None:
+        while True:
+            try:
+                async with self._broadcast.subscribe(CHANNEL) as bus:
+                    listening.set()
+                    async for _ in bus:
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep serving from polling while the bus is away
+                log.exception("event bus subscription failed; retrying")
+                listening.set()
+                await asyncio.sleep(1.0)
+
+    async def _dispatch_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_interval_seconds)
+            self._wake.clear()
+            try:
+                await self._dispatch_new()
+                if loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
+                    self._last_prune = loop.time()
+                    async with self.db.write() as session:
+                        await prune_events(session, retention_days=self.settings.outbox_retention_days)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a failed round is retried on the next doorbell or poll
+                log.exception("live dispatch failed")
+
+    async def _dispatch_new(self) -> None:
+        while True:
+            async with self.db.read() as session:
+                events = await events_after(session, self.last_seq, limit=BATCH)
+            if not events:
+                return
+            deliveries = await _with_referrals(self.db, events)
+            # No await from here to the end of the loop body: a subscriber registering meanwhile
+            # sees either all of this batch live or none of it (and then replays it).
+            for delivery in deliveries:
+                for subscriber in self._subscribers:
+                    assert delivery.referral is not None
+                    if subscriber.wants(delivery.referral):
+                        subscriber.offer(delivery)
+            self.last_seq = events[-1].seq
+            if len(events) < BATCH:
+                return
+
+    async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
+        """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""
+        async with self.db.read() as session:
+            oldest = await oldest_seq(session)
+        if oldest is not None and after_seq < oldest - 1:
+            yield Delivery(seq=upto, kind=RESYNC, at=utcnow(), referral=None)
+            return
+        cursor = after_seq
+        while cursor < upto:
+            async with self.db.read() as session:
+                events = await events_after(session, cursor, upto=upto, limit=BATCH)
+            if not events:
+                return
+            for delivery in await _with_referrals(self.db, events):
+                assert delivery.referral is not None
+                if subscriber.wants(delivery.referral):
+                    yield delivery
+            cursor = events[-1].seq
+
+
+async def referral_changes(
+    hub: LiveHub, viewer: Viewer, *, after_seq: int | None, program_id: int | None
+) -> AsyncIterator[Delivery]:
+    """Replay what the viewer missed after `after_seq`, then stream, each event once and in order."""
+    subscriber, joined_at = hub.register(viewer, program_id=program_id)
+    try:
+        last = joined_at if after_seq is None else max(joined_at, after_seq)
+        if after_seq is not None:
+            async for delivery in hub.replay(subscriber, after_seq=after_seq, upto=joined_at):
+                yield delivery
+        while True:
+            delivery = await subscriber.queue.get()
+            if delivery.kind != RESYNC and delivery.seq <= last:
+                continue
+            last = max(last, delivery.seq)
+            yield delivery
+    finally:
+        hub.unregister(subscriber)

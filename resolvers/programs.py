@@ -1,0 +1,64 @@
+"""The program directory: search and lookup."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from db.accounts import Organization
+from db.programs import Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from resolvers.errors import BadInput, NotFound
+from resolvers.pagination import Page, keyset_page
+from resolvers.runtime import Runtime
+
+PROGRAM_LOAD = (
+    joinedload(Program.organization),
+    selectinload(Program.categories),
+    selectinload(Program.service_areas),
+)
+POSTAL_CODE = re.compile(r"^\d{5}$")
+
+
+async def search_programs(
+    runtime: Runtime,
+    *,
+    search: str | None,
+    category: ProgramCategory | None,
+    postal_code: str | None,
+    first: int,
+    after: str | None,
+) -> Page[Program]:
+    """Active programs matching every given filter, by name."""
+    stmt = select(Program).join(Program.organization).where(Program.is_active.is_(True)).options(*PROGRAM_LOAD)
+    for word in (search or "").split():
+        pattern = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Program.name).like(pattern),
+                func.lower(Program.description).like(pattern),
+                func.lower(Organization.name).like(pattern),
+            )
+        )
+    if category is not None:
+        stmt = stmt.where(
+            exists().where(ProgramCategoryTag.program_id == Program.id, ProgramCategoryTag.category == category)
+        )
+    if postal_code is not None:
+        code = postal_code.strip()
+        if not POSTAL_CODE.match(code):
+            raise BadInput(f"“{postal_code}” is not a 5-digit ZIP code.", field="postalCode")
+        served_somewhere = exists().where(ProgramServiceArea.program_id == Program.id)
+        served_here = exists().where(ProgramServiceArea.program_id == Program.id, ProgramServiceArea.postal_code == code)
+        stmt = stmt.where(or_(~served_somewhere, served_here))
+    async with runtime.db.read() as session:
+        return await keyset_page(session, stmt, order=[Program.name, Program.id], first=first, after=after, descending=False)
+
+
+async def get_program(runtime: Runtime, program_id: int) -> Program:
+    async with runtime.db.read() as session:
+        program = await session.scalar(select(Program).where(Program.id == program_id).options(*PROGRAM_LOAD))
+    if program is None:
+        raise NotFound("No program with that id.")
+    return program

@@ -1,0 +1,389 @@
+"""Referrals: creating them, changing their status, commenting, and the dashboards' lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from db.accounts import Role, Site
+from db.base import utcnow
+from db.events import EventKind
+from db.programs import ConnectMode, Program
+from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
+from db.seekers import ContactPreference, Seeker
+from resolvers import policy
+from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.outbox import record_event
+from resolvers.pagination import Page, keyset_page
+from resolvers.runtime import Runtime
+from resolvers.seekers import NewSeeker, accessible_seeker, build_seeker, check_reachable
+from resolvers.viewer import Viewer
+
+COMMENT_MAX_LENGTH = 5000
+NOTE_MAX_LENGTH = 2000
+
+# Everything a dashboard shows of a referral, in a fixed handful of statements however long the page.
+REFERRAL_LOAD = (
+    joinedload(Referral.seeker),
+    joinedload(Referral.program).options(
+        joinedload(Program.organization), selectinload(Program.categories), selectinload(Program.service_areas)
+    ),
+    joinedload(Referral.program_organization),
+    joinedload(Referral.navigator),
+    selectinload(Referral.comments).joinedload(Comment.author),
+    selectinload(Referral.history).joinedload(StatusChange.changed_by),
+)
+# Every referral list is newest first.
+REFERRAL_ORDER = (Referral.created_at, Referral.id)
+
+
+@dataclass(frozen=True)
+class ScreenerAnswer:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    program_id: int
+    seeker_id: int | None = None
+    seeker: NewSeeker | None = None
+    contact_preference: ContactPreference | None = None
+    consent: bool | None = None
+    comment: str | None = None
+    screener_answers: Sequence[ScreenerAnswer] = ()
+
+
+@dataclass(frozen=True)
+class PersonHelped:
+    seeker: Seeker
+    referrals: list[Referral]
+
+
+@dataclass(frozen=True)
+class InboundPage:
+    page: Page[Referral]
+    not_updated_count: int
+    total_count: int
+
+
+def kind_for(program: Program, site: Site | None) -> ReferralKind:
+    """Tracking-only sites send nothing; external programs take contact elsewhere; the rest are live."""
+    if site is not None and site.tracking_only:
+        return ReferralKind.TRACKING_ONLY
+    if not program.accepts_referrals:
+        return ReferralKind.LOGGED
+    return ReferralKind.LIVE
+
+
+def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[dict[str, Any]]:
+    """Answers in the program's question order, each checked against its question."""
+    questions = {q["key"]: q for q in program.screener}
+    given: dict[str, str] = {}
+    for answer in answers:
+        if answer.key not in questions:
+            raise BadInput(f"“{answer.key}” is not one of this program's screening questions.", field="screenerAnswers")
+        given[answer.key] = answer.value.strip()
+    checked = []
+    for key, question in questions.items():
+        value = given.get(key, "")
+        if not value:
+            if question.get("required"):
+                raise BadInput(f"Please answer the screening question “{question['label']}”.", field="screenerAnswers")
+            continue
+        choices = question.get("choices") or []
+        if choices and value not in choices:
+            raise BadInput(
+                f"“{value}” is not an option for “{question['label']}”; choose one of: {', '.join(choices)}.",
+                field="screenerAnswers",
+            )
+        checked.append({"key": key, "label": question["label"], "value": value})
+    return checked
+
+
+def _clean_text(value: str | None, *, limit: int, what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > limit:
+        raise BadInput(f"The {what} is too long ({limit} characters at most).")
+    return value.strip()
+
+
+async def load_referral(session: AsyncSession, referral_id: int) -> Referral | None:
+    return await session.scalar(
+        select(Referral).where(Referral.id == referral_id).options(*REFERRAL_LOAD).execution_options(populate_existing=True)
+    )
+
+
+async def _visible_referral(session: AsyncSession, viewer: Viewer, referral_id: int) -> Referral:
+    referral = await load_referral(session, referral_id)
+    if referral is None or not policy.can_see_referral(
+        viewer, referral, program_coc_id=referral.program_organization.coc_id
+    ):
+        raise NotFound("No referral with that id is available to you.")
+    return referral
+
+
+async def _resolve_seeker(session: AsyncSession, viewer: Viewer, new: NewReferral) -> Seeker:
+    if viewer.role is Role.SEEKER:
+        if new.seeker is not None or (new.seeker_id is not None and new.seeker_id != viewer.seeker_id):
+            raise Forbidden("You can only make referrals for yourself.")
+        assert viewer.seeker_id is not None
+        return await accessible_seeker(session, viewer, viewer.seeker_id)
+    if (new.seeker_id is None) == (new.seeker is None):
+        raise BadInput("Give either an existing seeker's id or the new seeker's details, not both.", field="seeker")
+    if new.seeker_id is not None:
+        return await accessible_seeker(session, viewer, new.seeker_id)
+    assert new.seeker is not None
+    preference = new.contact_preference or ContactPreference.NONE
+    seeker = build_seeker(new.seeker, preference=preference, created_by=viewer.user_id)
+    session.add(seeker)
+    await session.flush()
+    return seeker
+
+
+async def create_referral_in(
+    session: AsyncSession, viewer: Viewer, new: NewReferral, *, source: ChangeSource = ChangeSource.DASHBOARD
+) -> Referral:
+    """All of a referral's creation inside the caller's transaction; raises before writing on bad input."""
+    if not policy.can_make_referrals(viewer):
+        raise Forbidden("Your role cannot make referrals.")
+    program = await session.scalar(select(Program).where(Program.id == new.program_id, Program.is_active.is_(True)))
+    if program is None:
+        raise BadInput("That program does not exist or no longer takes referrals.", field="programId")
+    site = await session.get(Site, viewer.acting.site_id) if viewer.acting and viewer.acting.site_id else None
+    kind = kind_for(program, site)
+    answers: list[dict[str, Any]] = []
+    if kind is ReferralKind.LIVE:
+        if not new.consent:
+            raise BadInput(
+                "The seeker's consent to share their information with the program is required for this referral.",
+                field="consent",
+            )
+        answers = check_screener(program, new.screener_answers)
+    comment = _clean_text(new.comment, limit=COMMENT_MAX_LENGTH, what="comment")
+    seeker = await _resolve_seeker(session, viewer, new)
+    preference = new.contact_preference or seeker.contact_preference
+    check_reachable(preference, email=seeker.email, phone=seeker.phone)
+
+    now = utcnow()
+    is_self = viewer.role is Role.SEEKER
+    seeker.contact_preference = preference
+    seeker.updated_at = now
+    referral = Referral(
+        kind=kind,
+        status=ReferralStatus.NOT_UPDATED,
+        version=1,
+        seeker_id=seeker.id,
+        program_id=program.id,
+        program_organization_id=program.organization_id,
+        navigator_id=None if is_self else viewer.user_id,
+        navigator_organization_id=None if is_self else viewer.organization_id,
+        team_id=None if is_self else viewer.team_id,
+        site_id=site.id if site else None,
+        contact_preference=preference,
+        consent=kind is ReferralKind.LIVE,
+        consent_at=now if kind is ReferralKind.LIVE else None,
+        screener_answers=answers,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    await session.flush()
+    session.add(
+        StatusChange(
+            referral_id=referral.id,
+            from_status=None,
+            to_status=ReferralStatus.NOT_UPDATED,
+            changed_by_user_id=viewer.user_id,
+            source=source,
+            at=now,
+        )
+    )
+    if comment:
+        session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=comment, created_at=now))
+    await record_event(session, referral_id=referral.id, kind=EventKind.CREATED)
+    return referral
+
+
+async def update_status_in(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    referral_id: int,
+    status: ReferralStatus,
+    expected_version: int,
+    note: str | None = None,
+    source: ChangeSource = ChangeSource.DASHBOARD,
+) -> Referral:
+    referral = await _visible_referral(session, viewer, referral_id)
+    note = _clean_text(note, limit=NOTE_MAX_LENGTH, what="note")
+    if referral.version != expected_version:
+        raise Conflict(
+            "Someone else updated this referral since you loaded it. Reload it to see the latest status.",
+            currentVersion=referral.version,
+        )
+    if referral.status is status:
+        raise BadInput("The referral already has that status.", field="status")
+    previous = referral.status
+    now = utcnow()
+    # The version in the WHERE clause makes the check and the write one step on every database.
+    changed = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id, Referral.version == expected_version)
+        .values(status=status, version=Referral.version + 1, updated_at=now)
+    )
+    if changed.rowcount != 1:
+        raise Conflict("Someone else updated this referral since you loaded it. Reload it to see the latest status.")
+    session.add(
+        StatusChange(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=status,
+            note=note,
+            changed_by_user_id=viewer.user_id,
+            source=source,
+            at=now,
+        )
+    )
+    await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
+    await record_event(session, referral_id=referral.id, kind=EventKind.STATUS_CHANGED)
+    return referral
+
+
+async def add_comment_in(session: AsyncSession, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
+    referral = await _visible_referral(session, viewer, referral_id)
+    text = _clean_text(body, limit=COMMENT_MAX_LENGTH, what="comment")
+    if text is None:
+        raise BadInput("Write something in the comment first.", field="body")
+    now = utcnow()
+    session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=text, created_at=now))
+    await session.execute(update(Referral).where(Referral.id == referral.id).values(updated_at=now))
+    await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
+    await record_event(session, referral_id=referral.id, kind=EventKind.COMMENT_ADDED)
+    return referral
+
+
+async def _write_and_announce(
+    runtime: Runtime, change: Callable[[AsyncSession], Awaitable[Referral]]
+) -> Referral:
+    """Run one change in one transaction, ring the live hub after commit, return the fresh referral."""
+    async with runtime.db.write() as session:
+        referral = await change(session)
+        fresh = await load_referral(session, referral.id)
+    await runtime.live.ring()
+    assert fresh is not None
+    return fresh
+
+
+async def create_referral(runtime: Runtime, viewer: Viewer, new: NewReferral) -> Referral:
+    return await _write_and_announce(runtime, lambda s: create_referral_in(s, viewer, new))
+
+
+async def update_referral_status(
+    runtime: Runtime, viewer: Viewer, *, referral_id: int, status: ReferralStatus, expected_version: int, note: str | None
+) -> Referral:
+    return await _write_and_announce(
+        runtime,
+        lambda s: update_status_in(
+            s, viewer, referral_id=referral_id, status=status, expected_version=expected_version, note=note
+        ),
+    )
+
+
+async def add_referral_comment(runtime: Runtime, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
+    return await _write_and_announce(runtime, lambda s: add_comment_in(s, viewer, referral_id=referral_id, body=body))
+
+
+async def get_referral(runtime: Runtime, viewer: Viewer, referral_id: int) -> Referral:
+    async with runtime.db.read() as session:
+        return await _visible_referral(session, viewer, referral_id)
+
+
+async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Page[Referral]:
+    """A seeker's own referrals of every kind, newest first."""
+    if viewer.seeker_id is None:
+        raise Forbidden("Referrals for Me is for seekers signed in to their own account.")
+    stmt = select(Referral).where(Referral.seeker_id == viewer.seeker_id).options(*REFERRAL_LOAD)
+    async with runtime.db.read() as session:
+        return await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+
+
+async def inbound_referrals(
+    runtime: Runtime,
+    viewer: Viewer,
+    *,
+    program_id: int | None,
+    status: ReferralStatus | None,
+    first: int,
+    after: str | None,
+) -> InboundPage:
+    """Live referrals to the acting organization's programs, newest first."""
+    if viewer.role not in (Role.PROGRAM_STAFF, Role.ADMIN):
+        raise Forbidden("Inbound Referrals is for a program's staff.")
+    base = [
+        policy.referral_filter(viewer),
+        Referral.kind == ReferralKind.LIVE,
+        Referral.program_organization_id == viewer.organization_id,
+    ]
+    if program_id is not None:
+        base.append(Referral.program_id == program_id)
+    filters = [*base, Referral.status == status] if status is not None else base
+    async with runtime.db.read() as session:
+        counts = (
+            await session.execute(
+                select(
+                    func.count().filter(Referral.status == ReferralStatus.NOT_UPDATED),
+                    func.count().filter(Referral.status == status) if status is not None else func.count(),
+                ).where(*base)
+            )
+        ).one()
+        page = await keyset_page(
+            session,
+            select(Referral).where(*filters).options(*REFERRAL_LOAD),
+            order=REFERRAL_ORDER,
+            first=first,
+            after=after,
+        )
+    return InboundPage(page=page, not_updated_count=int(counts[0]), total_count=int(counts[1]))
+
+
+async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Page[PersonHelped]:
+    """The seekers behind the navigator's (and their team's) referrals, most recently active first."""
+    if viewer.role not in (Role.NAVIGATOR, Role.ADMIN):
+        raise Forbidden("People I'm Helping is for navigators.")
+    visible = select(Referral.seeker_id).where(policy.referral_filter(viewer))
+    async with runtime.db.read() as session:
+        page = await keyset_page(
+            session,
+            select(Seeker).where(Seeker.id.in_(visible)),
+            order=[Seeker.updated_at, Seeker.id],
+            first=first,
+            after=after,
+        )
+        by_seeker: dict[int, list[Referral]] = defaultdict(list)
+        if page.items:
+            referrals = await session.scalars(
+                select(Referral)
+                .where(Referral.seeker_id.in_([s.id for s in page.items]), policy.referral_filter(viewer))
+                .options(*REFERRAL_LOAD)
+                .order_by(Referral.created_at.desc(), Referral.id.desc())
+            )
+            for referral in referrals.unique():
+                by_seeker[referral.seeker_id].append(referral)
+    people = [PersonHelped(seeker=s, referrals=by_seeker[s.id]) for s in page.items]
+    return Page(items=people, cursors=page.cursors, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page)
+
+
+async def seeker_referrals(
+    runtime: Runtime, viewer: Viewer, *, seeker_id: int, first: int, after: str | None
+) -> Page[Referral]:
+    stmt = select(Referral).where(Referral.seeker_id == seeker_id, policy.referral_filter(viewer)).options(*REFERRAL_LOAD)
+    async with runtime.db.read() as session:
+        return await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)

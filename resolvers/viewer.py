@@ -1,0 +1,85 @@
+"""Who is asking: the user and the membership they act in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.accounts import Membership, Organization, Role, User
+from db.seekers import Seeker
+
+
+@dataclass(frozen=True)
+class MembershipInfo:
+    organization_id: int
+    organization_name: str
+    coc_id: int | None
+    coc_code: str | None
+    role: Role
+    team_id: int | None
+    site_id: int | None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: int
+    email: str
+    name: str
+    role: Role
+    seeker_id: int | None = None
+    acting: MembershipInfo | None = None
+    memberships: tuple[MembershipInfo, ...] = field(default_factory=tuple)
+
+    @property
+    def organization_id(self) -> int | None:
+        return self.acting.organization_id if self.acting else None
+
+    @property
+    def team_id(self) -> int | None:
+        return self.acting.team_id if self.acting else None
+
+    @property
+    def coc_id(self) -> int | None:
+        return self.acting.coc_id if self.acting else None
+
+
+async def load_viewer(session: AsyncSession, user_id: int) -> Viewer | None:
+    """The viewer for a signed-in user, or None if the account is gone or disabled."""
+    user = await session.scalar(
+        select(User)
+        .where(User.id == user_id, User.is_active.is_(True))
+        .options(
+            selectinload(User.memberships).selectinload(Membership.organization).selectinload(Organization.coc)
+        )
+    )
+    if user is None:
+        return None
+    seeker_id = await session.scalar(select(Seeker.id).where(Seeker.user_id == user.id))
+    memberships = tuple(
+        MembershipInfo(
+            organization_id=m.organization_id,
+            organization_name=m.organization.name,
+            coc_id=m.organization.coc_id,
+            coc_code=m.organization.coc.code if m.organization.coc else None,
+            role=m.role,
+            team_id=m.team_id,
+            site_id=m.site_id,
+        )
+        for m in sorted(user.memberships, key=lambda m: m.id)
+    )
+    acting = next((m for m in memberships if m.organization_id == user.acting_organization_id), None)
+    if acting is None and memberships:
+        acting = memberships[0]
+    role = acting.role if acting else Role.SEEKER
+    return Viewer(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=role,
+        seeker_id=seeker_id,
+        acting=acting,
+        memberships=memberships,
+    )

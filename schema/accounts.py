@@ -1,0 +1,108 @@
+"""The signed-in viewer, organizations, memberships and the people who act in them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db.accounts import User
+from resolvers.accounts import switch_organization
+from resolvers.seekers import get_seeker
+from resolvers.viewer import MembershipInfo, Viewer
+from schema.context import Info, require_viewer, runtime_of
+from schema.enums import Role
+from schema.ids import Node, pk_of, to_global_id
+
+if TYPE_CHECKING:
+    from schema.seekers import SeekerType
+
+
+@strawberry.type(name="Organization")
+class OrganizationType(Node):
+    name: str
+    coc_code: str | None = strawberry.field(default=None, description="The Continuum of Care it belongs to.")
+
+    @classmethod
+    def from_membership(cls, m: MembershipInfo) -> OrganizationType:
+        return cls(id=to_global_id("Organization", m.organization_id), name=m.organization_name, coc_code=m.coc_code)
+
+
+@strawberry.type(name="Team")
+class TeamType:
+    id: strawberry.ID
+
+
+@strawberry.type(name="Person", description="A navigator or staff member, as others see them.")
+class PersonType:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_user(cls, user: User | None) -> PersonType | None:
+        return cls(id=to_global_id("Person", user.id), name=user.name) if user else None
+
+
+@strawberry.type(name="Membership")
+class MembershipType:
+    organization: OrganizationType
+    role: Role
+    team: TeamType | None
+
+    @classmethod
+    def from_info(cls, m: MembershipInfo) -> MembershipType:
+        return cls(
+            organization=OrganizationType.from_membership(m),
+            role=m.role,
+            team=TeamType(id=to_global_id("Team", m.team_id)) if m.team_id else None,
+        )
+
+
+@strawberry.type(name="Viewer")
+class ViewerType:
+    model: strawberry.Private[Viewer]
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+
+    @classmethod
+    def from_viewer(cls, viewer: Viewer) -> ViewerType:
+        return cls(model=viewer, id=to_global_id("Person", viewer.user_id), email=viewer.email, name=viewer.name, role=viewer.role)
+
+    @strawberry.field(description="The organization the viewer acts for now.")
+    def organization(self) -> OrganizationType | None:
+        return OrganizationType.from_membership(self.model.acting) if self.model.acting else None
+
+    @strawberry.field
+    def memberships(self) -> list[MembershipType]:
+        return [MembershipType.from_info(m) for m in self.model.memberships]
+
+    @strawberry.field(description="The viewer's own seeker profile, if they have one.")
+    async def seeker(self, info: Info) -> Annotated[SeekerType, strawberry.lazy("schema.seekers")] | None:
+        from schema.seekers import SeekerType
+
+        if self.model.seeker_id is None:
+            return None
+        return SeekerType.from_model(await get_seeker(runtime_of(info), self.model, self.model.seeker_id), show_contact=True)
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry.field(description="The signed-in user, or null when signed out.")
+    def viewer(self, info: Info) -> ViewerType | None:
+        if info.context.auth_error is not None:
+            raise info.context.auth_error
+        return ViewerType.from_viewer(info.context.viewer) if info.context.viewer else None
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(description="Act for another of your organizations from now on.")
+    async def switch_organization(self, info: Info, organization_id: strawberry.ID) -> ViewerType:
+        viewer = require_viewer(info)
+        switched = await switch_organization(
+            runtime_of(info), viewer, organization_id=pk_of(organization_id, "Organization", field="organizationId")
+        )
+        info.context.viewer = switched
+        return ViewerType.from_viewer(switched)

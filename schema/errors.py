@@ -1,0 +1,41 @@
+"""Turning failures into GraphQL errors with a stable `extensions.code`, and masking the unexpected."""
+
+from __future__ import annotations
+
+import re
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from resolvers.errors import DomainError
+
+# graphql-core's wording when a value does not fit its type, in a literal or in a variable.
+_BAD_VALUE = re.compile(r"got invalid value|does not exist in '|Expected value of type|Expected type|cannot represent")
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, (DomainError, GraphQLError))
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    if (error.extensions or {}).get("code"):
+        return error
+    if error.original_error is None and _BAD_VALUE.search(error.message):
+        code = "BAD_USER_INPUT"
+    elif error.original_error is None:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    else:
+        code = "INTERNAL_SERVER_ERROR"
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+class ErrorCodes(MaskErrors):
+    """MaskErrors that also gives every error a code, so clients can always branch on one."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e), error_message="Something went wrong on our side.")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [_with_code(e) for e in super()._process_errors(errors)]

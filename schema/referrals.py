@@ -1,0 +1,354 @@
+"""Referrals: the types every dashboard shows, their inputs, and the live subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from db.referrals import Comment, Referral, ReferralStatus as DomainStatus, StatusChange
+from resolvers import policy
+from resolvers.errors import Unauthenticated
+from resolvers.live import Delivery, referral_changes
+from resolvers.pagination import clamp_first
+from resolvers.referrals import (
+    NewReferral,
+    ScreenerAnswer,
+    add_referral_comment,
+    create_referral,
+    get_referral,
+    inbound_referrals,
+    people_im_helping,
+    referrals_for_me,
+    update_referral_status,
+)
+from resolvers.seekers import NewSeeker
+from schema.accounts import PersonType
+from schema.connections import Connection
+from schema.context import Info, require_viewer, runtime_of
+from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, ReferralKind, ReferralStatus, StatusGroup
+from schema.ids import Node, pk_of, to_global_id
+from schema.programs import ProgramType
+from schema.seekers import SeekerType
+
+_GROUPS = {
+    DomainStatus.GOT_HELP: StatusGroup.GOT_HELP,
+    **{
+        s: StatusGroup.IN_PROGRESS
+        for s in (
+            DomainStatus.NOT_UPDATED,
+            DomainStatus.NEEDS_CLIENT_ACTION,
+            DomainStatus.PENDING,
+            DomainStatus.REFERRED_ELSEWHERE,
+            DomainStatus.ELIGIBLE,
+        )
+    },
+}
+
+
+@strawberry.type(name="ScreenerAnswer")
+class ScreenerAnswerType:
+    key: str
+    label: str
+    value: str
+
+
+@strawberry.type(name="Comment")
+class CommentType:
+    model: strawberry.Private[Comment]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Comment", self.model.id)
+
+    @strawberry.field
+    def body(self) -> str:
+        return self.model.body
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def author(self) -> PersonType | None:
+        return PersonType.from_user(self.model.author)
+
+
+@strawberry.type(name="StatusChange", description="One entry of a referral's history.")
+class StatusChangeType:
+    model: strawberry.Private[StatusChange]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("StatusChange", self.model.id)
+
+    @strawberry.field(description="Null for the entry that created the referral.")
+    def from_status(self) -> ReferralStatus | None:
+        return self.model.from_status
+
+    @strawberry.field
+    def to_status(self) -> ReferralStatus:
+        return self.model.to_status
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.model.note
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.model.at
+
+    @strawberry.field
+    def changed_by(self) -> PersonType | None:
+        return PersonType.from_user(self.model.changed_by)
+
+    @strawberry.field
+    def source(self) -> ChangeSource:
+        return self.model.source
+
+
+@strawberry.type(name="Referral")
+class ReferralType(Node):
+    model: strawberry.Private[Referral]
+
+    @classmethod
+    def from_model(cls, referral: Referral) -> ReferralType:
+        return cls(id=to_global_id("Referral", referral.id), model=referral)
+
+    @strawberry.field
+    def kind(self) -> ReferralKind:
+        return self.model.kind
+
+    @strawberry.field
+    def status(self) -> ReferralStatus:
+        return self.model.status
+
+    @strawberry.field(description="In progress, got help, or needs further action.")
+    def status_group(self) -> StatusGroup:
+        return _GROUPS.get(self.model.status, StatusGroup.NEEDS_FURTHER_ACTION)
+
+    @strawberry.field(description="Send it back as `expectedVersion` when updating the status.")
+    def version(self) -> int:
+        return self.model.version
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.model.updated_at
+
+    @strawberry.field
+    def seeker(self, info: Info) -> SeekerType:
+        show = policy.can_see_contact(require_viewer(info), self.model)
+        return SeekerType.from_model(self.model.seeker, show_contact=show)
+
+    @strawberry.field
+    def program(self) -> ProgramType:
+        return ProgramType.from_model(self.model.program)
+
+    @strawberry.field(description="Who made the referral; null for a seeker's own.")
+    def navigator(self) -> PersonType | None:
+        return PersonType.from_user(self.model.navigator)
+
+    @strawberry.field(description="How the seeker wanted to be reached when referred.")
+    def contact_preference(self) -> ContactPreference:
+        return self.model.contact_preference
+
+    @strawberry.field(description="Whether the seeker consented to share their information with the program.")
+    def consent(self) -> bool:
+        return self.model.consent
+
+    @strawberry.field(description="True when the seeker chose not to be contacted and will reach out to the program.")
+    def seeker_will_reach_out(self, info: Info) -> bool:
+        viewer = require_viewer(info)
+        return self.model.contact_preference.name == "NONE" and not policy.is_referrer_side(viewer, self.model)
+
+    @strawberry.field
+    def screener_answers(self) -> list[ScreenerAnswerType]:
+        return [ScreenerAnswerType(key=a["key"], label=a["label"], value=a["value"]) for a in self.model.screener_answers]
+
+    @strawberry.field
+    def comments(self) -> list[CommentType]:
+        return [CommentType(model=c) for c in self.model.comments]
+
+    @strawberry.field(description="Every status change, oldest first.")
+    def history(self) -> list[StatusChangeType]:
+        return [StatusChangeType(model=h) for h in self.model.history]
+
+
+@strawberry.type
+class ReferralConnection(Connection[ReferralType]):
+    pass
+
+
+@strawberry.type
+class InboundReferralConnection(Connection[ReferralType]):
+    not_updated_count: int = strawberry.field(description="Referrals nobody has updated yet, whatever the status filter.")
+    total_count: int
+
+
+@strawberry.type(name="ReferralEvent")
+class ReferralEventType:
+    seq: int = strawberry.field(description="Pass the last one seen as `afterSeq` when resubscribing.")
+    kind: ReferralEventKind
+    at: datetime
+    referral: ReferralType | None
+
+    @classmethod
+    def from_delivery(cls, d: Delivery) -> ReferralEventType:
+        return cls(
+            seq=d.seq,
+            kind=ReferralEventKind[d.kind],
+            at=d.at,
+            referral=ReferralType.from_model(d.referral) if d.referral else None,
+        )
+
+
+@strawberry.input
+class NewSeekerInput:
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class ScreenerAnswerInput:
+    key: str
+    value: str
+
+
+@strawberry.input
+class CreateReferralInput:
+    program_id: strawberry.ID
+    seeker_id: strawberry.ID | None = None
+    seeker: NewSeekerInput | None = strawberry.field(default=None, description="Create a new seeker profile inline.")
+    contact_preference: ContactPreference | None = strawberry.field(
+        default=None, description="Defaults to the seeker profile's preference."
+    )
+    consent: bool | None = strawberry.field(default=None, description="Required (true) for live referrals.")
+    comment: str | None = None
+    screener_answers: list[ScreenerAnswerInput] | None = None
+
+
+@strawberry.input
+class UpdateReferralStatusInput:
+    referral_id: strawberry.ID
+    status: ReferralStatus
+    expected_version: int = strawberry.field(description="The version you last saw; a stale one gives CONFLICT.")
+    note: str | None = None
+
+
+@strawberry.input
+class AddReferralCommentInput:
+    referral_id: strawberry.ID
+    body: str
+
+
+@strawberry.type
+class ReferralQuery:
+    @strawberry.field
+    async def referral(self, info: Info, id: strawberry.ID) -> ReferralType | None:
+        viewer = require_viewer(info)
+        referral = await get_referral(runtime_of(info), viewer, pk_of(id, "Referral", field="id"))
+        return ReferralType.from_model(referral)
+
+    @strawberry.field(description="The signed-in seeker's own referrals, newest first.")
+    async def referrals_for_me(self, info: Info, first: int | None = 50, after: str | None = None) -> ReferralConnection:
+        page = await referrals_for_me(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
+        return ReferralConnection.of(page, ReferralType.from_model)
+
+    @strawberry.field(description="The people behind your and your team's referrals, most recently active first.")
+    async def people_im_helping(self, info: Info, first: int | None = 50, after: str | None = None) -> Connection[SeekerType]:
+        page = await people_im_helping(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
+        return Connection.of(
+            page, lambda p: SeekerType.from_model(p.seeker, show_contact=True, referrals=p.referrals)
+        )
+
+    @strawberry.field(description="Live referrals to your organization's programs, newest first.")
+    async def inbound_referrals(
+        self,
+        info: Info,
+        program_id: strawberry.ID | None = None,
+        status: ReferralStatus | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> InboundReferralConnection:
+        inbound = await inbound_referrals(
+            runtime_of(info),
+            require_viewer(info),
+            program_id=pk_of(program_id, "Program", field="programId") if program_id else None,
+            status=status,
+            first=clamp_first(first, 50),
+            after=after,
+        )
+        return InboundReferralConnection.of(
+            inbound.page,
+            ReferralType.from_model,
+            not_updated_count=inbound.not_updated_count,
+            total_count=inbound.total_count,
+        )
+
+
+@strawberry.type
+class ReferralMutation:
+    @strawberry.mutation(description="Refer a seeker to a program; the kind follows from the program and your site.")
+    async def create_referral(self, info: Info, input: CreateReferralInput) -> ReferralType:
+        new = NewReferral(
+            program_id=pk_of(input.program_id, "Program", field="programId"),
+            seeker_id=pk_of(input.seeker_id, "Seeker", field="seekerId") if input.seeker_id else None,
+            seeker=NewSeeker(
+                first_name=input.seeker.first_name,
+                last_name=input.seeker.last_name,
+                email=input.seeker.email,
+                phone=input.seeker.phone,
+            )
+            if input.seeker
+            else None,
+            contact_preference=input.contact_preference,
+            consent=input.consent,
+            comment=input.comment,
+            screener_answers=[ScreenerAnswer(key=a.key, value=a.value) for a in input.screener_answers or []],
+        )
+        return ReferralType.from_model(await create_referral(runtime_of(info), require_viewer(info), new))
+
+    @strawberry.mutation
+    async def update_referral_status(self, info: Info, input: UpdateReferralStatusInput) -> ReferralType:
+        referral = await update_referral_status(
+            runtime_of(info),
+            require_viewer(info),
+            referral_id=pk_of(input.referral_id, "Referral", field="referralId"),
+            status=input.status,
+            expected_version=input.expected_version,
+            note=input.note,
+        )
+        return ReferralType.from_model(referral)
+
+    @strawberry.mutation
+    async def add_referral_comment(self, info: Info, input: AddReferralCommentInput) -> ReferralType:
+        referral = await add_referral_comment(
+            runtime_of(info),
+            require_viewer(info),
+            referral_id=pk_of(input.referral_id, "Referral", field="referralId"),
+            body=input.body,
+        )
+        return ReferralType.from_model(referral)
+
+
+@strawberry.type
+class ReferralSubscription:
+    @strawberry.subscription(
+        description="Every change to a referral you may see, as it is committed; `afterSeq` replays what you missed."
+    )
+    async def referral_changed(
+        self, info: Info, after_seq: int | None = None, program_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[ReferralEventType, None]:
+        viewer = info.context.viewer
+        if viewer is None:
+            raise info.context.auth_error or Unauthenticated("Send your token in connection_init to subscribe.")
+        program = pk_of(program_id, "Program", field="programId") if program_id else None
+        async for delivery in referral_changes(runtime_of(info).live, viewer, after_seq=after_seq, program_id=program):
+            yield ReferralEventType.from_delivery(delivery)

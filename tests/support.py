@@ -1,0 +1,217 @@
+"""Test helpers that speak the public protocols: HTTP GraphQL, sign-in, graphql-transport-ws."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import websockets
+from argon2 import PasswordHasher
+
+from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.engine import Database
+from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from db.seekers import ContactPreference, Seeker
+from schema.ids import to_global_id
+
+PASSWORD = "correct horse battery staple"
+
+SCREENER = [
+    {"key": "household_size", "label": "How many people live in the household?", "required": True, "choices": []},
+    {"key": "has_income", "label": "Does anyone in the household have income?", "required": False, "choices": ["Yes", "No"]},
+]
+
+
+@dataclass
+class Network:
+    """Ids (global, as clients see them) and sign-in emails of the test network."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    pks: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str:
+        return self.ids[name]
+
+
+async def build_network(db: Database) -> Network:
+    """Reference data that has no API of its own yet: organizations, people, programs."""
+    password_hash = PasswordHasher().hash(PASSWORD)
+    net = Network()
+    async with db.write() as s:
+        coc = ContinuumOfCare(code="XX-500", name="Test County CoC")
+        s.add(coc)
+        await s.flush()
+        food = Organization(name="Harbor Food Bank", coc_id=coc.id)
+        navs = Organization(name="Eastside Navigators", coc_id=coc.id)
+        clinic = Organization(name="Northside Clinic", coc_id=coc.id)
+        s.add_all([food, navs, clinic])
+        await s.flush()
+        team = Team(organization_id=navs.id, name="Family team")
+        office = Site(organization_id=navs.id, name="Main office", tracking_only=False)
+        outreach = Site(organization_id=navs.id, name="Street outreach", tracking_only=True)
+        s.add_all([team, office, outreach])
+        await s.flush()
+
+        def program(org: Organization, name: str, mode: ConnectMode, category: ProgramCategory, **kw: Any) -> Program:
+            p = Program(organization_id=org.id, name=name, connect_mode=mode, contact_emails=[f"intake@{org.id}.example.org"], **kw)
+            p.categories = [ProgramCategoryTag(category=category)]
+            s.add(p)
+            return p
+
+        pantry = program(food, "Harbor Pantry", ConnectMode.REFER, ProgramCategory.FOOD, screener=SCREENER, description="Weekly groceries")
+        pantry.service_areas = [ProgramServiceArea(postal_code="90012")]
+        snap = program(food, "Harbor SNAP Help", ConnectMode.EXTERNAL, ProgramCategory.FOOD, external_url="https://example.org/snap")
+        clinic_program = program(clinic, "Northside Primary Care", ConnectMode.SCHEDULE, ProgramCategory.HEALTH)
+        await s.flush()
+
+        def user(name: str, email: str) -> User:
+            u = User(name=name, email=email, password_hash=password_hash)
+            s.add(u)
+            return u
+
+        navigator = user("Nadia Navigator", "navigator@test.example")
+        teammate = user("Tomas Teammate", "teammate@test.example")
+        loner = user("Lena Loner", "loner@test.example")
+        tracker = user("Otto Outreach", "outreach@test.example")
+        intake = user("Ines Intake", "intake@test.example")
+        clinic_staff = user("Carl Clinic", "clinic@test.example")
+        both = user("Bea Both", "both@test.example")
+        seeker_user = user("Sam Seeker", "seeker@test.example")
+        await s.flush()
+        s.add_all(
+            [
+                Membership(user_id=navigator.id, organization_id=navs.id, role=Role.NAVIGATOR, team_id=team.id, site_id=office.id),
+                Membership(user_id=teammate.id, organization_id=navs.id, role=Role.NAVIGATOR, team_id=team.id, site_id=office.id),
+                Membership(user_id=loner.id, organization_id=navs.id, role=Role.NAVIGATOR, site_id=office.id),
+                Membership(user_id=tracker.id, organization_id=navs.id, role=Role.NAVIGATOR, site_id=outreach.id),
+                Membership(user_id=intake.id, organization_id=food.id, role=Role.PROGRAM_STAFF),
+                Membership(user_id=clinic_staff.id, organization_id=clinic.id, role=Role.PROGRAM_STAFF),
+                Membership(user_id=both.id, organization_id=clinic.id, role=Role.PROGRAM_STAFF),
+                Membership(user_id=both.id, organization_id=food.id, role=Role.PROGRAM_STAFF),
+            ]
+        )
+        sam = Seeker(
+            user_id=seeker_user.id,
+            first_name="Sam",
+            last_name="Seeker",
+            email="sam@example.com",
+            phone="+12025550143",
+            contact_preference=ContactPreference.EMAIL,
+        )
+        s.add(sam)
+        await s.flush()
+    for name, model in {
+        "pantry": pantry,
+        "snap": snap,
+        "clinic_program": clinic_program,
+        "food": food,
+        "navs": navs,
+        "clinic": clinic,
+        "sam": sam,
+    }.items():
+        type_name = {Program: "Program", Organization: "Organization", Seeker: "Seeker"}[type(model)]
+        net.ids[name] = to_global_id(type_name, model.id)
+        net.pks[name] = model.id
+    return net
+
+
+class GraphQLErrors(AssertionError):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(json.dumps(errors, indent=1))
+        self.errors = errors
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+class Api:
+    """A client of the running server, signed in as whoever `login` was last given."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.http = httpx.AsyncClient(base_url=f"http://{host}", timeout=20)
+        self.tokens: dict[str, str] = {}
+
+    async def __aenter__(self) -> Api:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def token(self, email: str) -> str:
+        if email not in self.tokens:
+            response = await self.http.post("/auth/login", json={"email": email, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            self.tokens[email] = response.json()["token"]
+        return self.tokens[email]
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {await self.token(as_)}"} if as_ else {}
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return response.json()
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> dict[str, Any]:
+        """The data of a request that must succeed."""
+        body = await self.raw(query, variables, as_=as_)
+        if body.get("errors"):
+            raise GraphQLErrors(body["errors"])
+        return body["data"]
+
+    async def errors(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> GraphQLErrors:
+        """The errors of a request that must fail."""
+        body = await self.raw(query, variables, as_=as_)
+        assert body.get("errors"), f"expected errors, got {body}"
+        return GraphQLErrors(body["errors"])
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None, *, as_: str) -> Subscription:
+        sub = Subscription(self.host, await self.token(as_), query, variables or {})
+        await sub.start()
+        return sub
+
+
+class Subscription:
+    """One graphql-transport-ws connection carrying one subscription."""
+
+    def __init__(self, host: str, token: str, query: str, variables: dict[str, Any]) -> None:
+        self.url = f"ws://{host}/graphql"
+        self.token = token
+        self.query = query
+        self.variables = variables
+        self.ws: Any = None
+
+    async def start(self) -> None:
+        self.ws = await websockets.connect(self.url, subprotocols=["graphql-transport-ws"])
+        await self.ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}))
+        ack = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        await self.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": self.query, "variables": self.variables}}))
+
+    async def next(self, timeout: float = 5) -> dict[str, Any]:
+        """The next pushed payload's data; fails on an error message or a timeout."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if message["type"] == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "next":
+                if message["payload"].get("errors"):
+                    raise GraphQLErrors(message["payload"]["errors"])
+                return message["payload"]["data"]
+            if message["type"] == "error":
+                raise GraphQLErrors(message["payload"])
+            raise AssertionError(f"unexpected message {message}")
+
+    async def nothing(self, within: float = 0.7) -> None:
+        """Assert that nothing is pushed for a while."""
+        try:
+            message = await asyncio.wait_for(self.ws.recv(), within)
+        except TimeoutError:
+            return
+        raise AssertionError(f"expected nothing, got {message}")
+
+    async def close(self) -> None:
+        await self.ws.close()

@@ -1,0 +1,64 @@
+"""The Starlette application: GraphQL, sign-in, health, and the dashboards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from db.accounts import User
+from db.seed import DEMO_DOMAIN
+from db.settings import Settings
+from resolvers.runtime import Runtime
+from web.auth import login
+from web.dashboards import dashboard
+from web.graphql import GraphQLEndpoint
+
+
+async def healthz(request: Request) -> JSONResponse:
+    runtime: Runtime = request.state.runtime
+    return JSONResponse({"ok": True, "lastSeq": runtime.live.last_seq, "subscribers": runtime.live.subscriber_count})
+
+
+async def _refuse_demo_outside_development(runtime: Runtime) -> None:
+    if runtime.settings.is_development:
+        return
+    async with runtime.db.read() as session:
+        demo = await session.scalar(select(User.id).where(User.email.like(f"%@{DEMO_DOMAIN}")).limit(1))
+    if demo is not None:
+        raise RuntimeError("demo accounts exist in this database; the demo runs only in development")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        runtime = Runtime.create(settings)
+        await _refuse_demo_outside_development(runtime)
+        await runtime.start()
+        try:
+            yield {"runtime": runtime}
+        finally:
+            await runtime.stop()
+
+    graphql = GraphQLEndpoint()
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/auth/login", login, methods=["POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/{path:path}", dashboard, methods=["GET", "HEAD"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+app = create_app()

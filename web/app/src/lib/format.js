@@ -1,0 +1,139 @@
+// Words for the API's enums, and dates people can read.
+export const STATUS_WORDS = {
+  NOT_UPDATED: 'Not updated yet',
+  NEEDS_CLIENT_ACTION: 'Needs client action',
+  PENDING: 'Pending',
+  REFERRED_ELSEWHERE: 'Referred elsewhere',
+  ELIGIBLE: 'Eligible',
+  GOT_HELP: 'Got help',
+  COULDNT_GET_HELP: "Couldn't get help",
+  COULDNT_CONTACT: "Couldn't make contact",
+  NOT_ELIGIBLE: 'Not eligible',
+  NO_CAPACITY: 'No capacity',
+  NO_LONGER_INTERESTED: 'No longer interested',
+};
+
+/** What a status means, told to the seeker. */
+export const STATUS_FOR_SEEKER = {
+  NOT_UPDATED: "Sent. The program hasn't updated it yet.",
+  NEEDS_CLIENT_ACTION: 'The program needs something from you.',
+  PENDING: 'The program is working on it.',
+  REFERRED_ELSEWHERE: 'The program referred you somewhere else.',
+  ELIGIBLE: "The program says you're eligible.",
+  GOT_HELP: 'You got help.',
+  COULDNT_GET_HELP: "You couldn't get help here.",
+  COULDNT_CONTACT: "The program couldn't reach you.",
+  NOT_ELIGIBLE: "The program says you're not eligible.",
+  NO_CAPACITY: 'The program has no room right now.',
+  NO_LONGER_INTERESTED: 'Marked as no longer interested.',
+};
+
+export const STATUS_ORDER = Object.keys(STATUS_WORDS);
+
+export const GROUP_OF = {
+  NOT_UPDATED: 'IN_PROGRESS',
+  NEEDS_CLIENT_ACTION: 'IN_PROGRESS',
+  PENDING: 'IN_PROGRESS',
+  REFERRED_ELSEWHERE: 'IN_PROGRESS',
+  ELIGIBLE: 'IN_PROGRESS',
+  GOT_HELP: 'GOT_HELP',
+  COULDNT_GET_HELP: 'NEEDS_FURTHER_ACTION',
+  COULDNT_CONTACT: 'NEEDS_FURTHER_ACTION',
+  NOT_ELIGIBLE: 'NEEDS_FURTHER_ACTION',
+  NO_CAPACITY: 'NEEDS_FURTHER_ACTION',
+  NO_LONGER_INTERESTED: 'NEEDS_FURTHER_ACTION',
+};
+
+export const GROUP_WORDS = {
+  IN_PROGRESS: 'In progress',
+  GOT_HELP: 'Got help',
+  NEEDS_FURTHER_ACTION: 'Needs further action',
+};
+
+export const statusWords = (s) => STATUS_WORDS[s] || s || '';
+export const groupOf = (r) => r?.statusGroup || GROUP_OF[r?.status] || 'IN_PROGRESS';
+
+export const KIND_WORDS = {
+  LIVE: 'Sent to the program',
+  LOGGED: 'Logged (contact the program directly)',
+  TRACKING_ONLY: 'Tracking only',
+};
+
+export const CONNECT_LABEL = {
+  REFER: 'Refer',
+  APPLY: 'Apply',
+  SCHEDULE: 'Schedule',
+  CONTACT: 'Contact',
+  EXTERNAL: 'Log referral',
+};
+
+export const CONTACT_WORDS = {
+  EMAIL: 'Email',
+  TEXT: 'Text',
+  PHONE: 'Phone',
+  NONE: "Don't reach out",
+};
+
+export const CATEGORY_WORDS = {
+  FOOD: 'Food',
+  HOUSING: 'Housing',
+  HEALTH: 'Health',
+  LEGAL: 'Legal',
+  EMPLOYMENT: 'Employment',
+  CHILD_CARE: 'Child care',
+  TRANSPORTATION: 'Transportation',
+};
+
+export const ROLE_WORDS = {
+  SEEKER: 'Seeker',
+  NAVIGATOR: 'Navigator',
+  PROGRAM_STAFF: 'Program staff',
+  CE_MANAGER: 'CE manager',
+  ADMIN: 'Administrator',
+};
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+export function when(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return isToday(d) ? `Today ${timeOnly.format(d)}` : dateTime.format(d);
+}
+
+export function clock(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : timeOnly.format(d);
+}
+
+export function isToday(d) {
+  const date = d instanceof Date ? d : new Date(d);
+  const now = new Date();
+  return date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth() && date.getDate() === now.getDate();
+}
+
+/** "3 days", "5 hours", "12 minutes" since iso. */
+export function age(iso, now = Date.now()) {
+  const ms = Math.max(0, now - new Date(iso).getTime());
+  const minutes = Math.floor(ms / 60000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.floor(hours / 24)} days`;
+}
+
+export function seekerName(s) {
+  if (!s) return 'Unknown';
+  return [s.firstName, s.lastName].filter(Boolean).join(' ') || 'Unnamed';
+}
+
+/** Keep a list of referrals in step with a pushed referral: replace by id unless ours is newer. */
+export function upsert(list, referral, { prepend = true } = {}) {
+  const i = list.findIndex((r) => r.id === referral.id);
+  if (i === -1) return prepend ? [referral, ...list] : [...list, referral];
+  if ((list[i].version ?? 0) > (referral.version ?? 0)) return list;
+  const copy = list.slice();
+  copy[i] = referral;
+  return copy;
+}

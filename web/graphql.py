@@ -1,0 +1,51 @@
+"""The GraphQL endpoint: HTTP, graphql-transport-ws, and who the caller is on each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from resolvers.accounts import viewer_for_token
+from resolvers.errors import DomainError
+from resolvers.runtime import Runtime
+from schema import schema
+from schema.context import Context
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self) -> None:
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Browsers' websockets carry no CORS: only same-origin pages may connect.
+            allowed_origins=(),
+            max_subscriptions_per_connection=20,
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        runtime: Runtime = request.state.runtime
+        context = Context(runtime=runtime, request=request, response=response)
+        if isinstance(request, Request):
+            try:
+                context.viewer = await viewer_for_token(runtime, request.headers.get("authorization"))
+            except DomainError as error:
+                context.auth_error = error
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, Any] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        try:
+            context.viewer = await viewer_for_token(context.runtime, authorization)
+        except DomainError as error:
+            raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
+        return None
