@@ -3,25 +3,42 @@
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import Base
 from db.events import EventKind, ReferralEvent
+from db.notifications import (
+    Channel,
+    DigestEntry,
+    Notification,
+    NotificationSetting,
+    NotificationStatus,
+    ProgramNotificationSetting,
+    RecipientKind,
+    UsedLink,
+)
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
 from db.seekers import ContactPreference, Seeker
 
 __all__ = [
     "Base",
+    "Channel",
     "ChangeSource",
     "Comment",
     "ConnectMode",
     "ContactPreference",
     "ContinuumOfCare",
+    "DigestEntry",
     "EventKind",
     "Membership",
+    "Notification",
+    "NotificationSetting",
+    "NotificationStatus",
     "Organization",
     "Program",
     "ProgramCategory",
     "ProgramCategoryTag",
+    "ProgramNotificationSetting",
     "ProgramServiceArea",
     "Referral",
+    "RecipientKind",
     "ReferralEvent",
     "ReferralKind",
     "ReferralStatus",
@@ -30,5 +47,6 @@ __all__ = [
     "Site",
     "StatusChange",
     "Team",
+    "UsedLink",
     "User",
 ]

@@ -1,4 +1,934 @@
-"""The demo network that `make run` serves (development only)."""
+"""The demo network that `make run` serves (development only).
+
+A small Los Angeles network: one Continuum of Care, seven organizations, their programs, navigators
+and program staff, sixty seekers and a few hundred referrals with their histories and comments. The
+content is the same on every run (random.Random(2026)); only the timestamps move, relative to now.
+Rows are inserted directly: layering points down, so nothing here imports resolvers/ or schema/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.base import utcnow
+from db.engine import Database
+from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
+from db.seekers import ContactPreference, Seeker
+from db.settings import Settings
 
 DEMO_DOMAIN = "demo.referloop.org"
 DEMO_PASSWORD = "referloop-demo"
+RANDOM_SEED = 2026
+HISTORY_DAYS = 60
+
+C = ProgramCategory
+M = ConnectMode
+S = ReferralStatus
+P = ContactPreference
+
+# ---------------------------------------------------------------------------------------------
+# Organizations, teams and sites
+# ---------------------------------------------------------------------------------------------
+
+COC = ("CA-600", "Los Angeles City & County CoC")
+
+
+class OrgSpec(NamedTuple):
+    slug: str  # only for the seed's own cross-references and the example.org addresses
+    name: str
+    teams: tuple[str, ...]
+    sites: tuple[tuple[str, bool], ...]  # (name, tracking_only)
+
+
+NAVIGATOR_ORG = "eastside-frc"
+CE_LEAD_ORG = "metro-housing"
+INTAKE_ORG = "crenshaw-chc"
+TRACKING_SITE = "Street Outreach (tracking only)"
+
+ORGANIZATIONS: tuple[OrgSpec, ...] = (
+    OrgSpec(
+        NAVIGATOR_ORG,
+        "Eastside Family Resource Center",
+        ("Family Navigation", "Street Outreach"),
+        (("Boyle Heights Office", False), ("Lincoln Heights Office", False), (TRACKING_SITE, True)),
+    ),
+    OrgSpec("harbor-food-bank", "Harbor Gateway Food Bank", ("Pantry Network",), (("Gardena Distribution Center", False),)),
+    OrgSpec(CE_LEAD_ORG, "Metro Housing Authority", ("Coordinated Entry",), (("Downtown Access Center", False),)),
+    OrgSpec("southside-legal-aid", "Southside Legal Aid Society", ("Housing Law Unit",), (("Exposition Park Office", False),)),
+    OrgSpec(INTAKE_ORG, "Crenshaw Community Health Center", ("Patient Intake",), (("Crenshaw Clinic", False),)),
+    OrgSpec("valley-worksource", "Valley WorkSource Center", ("Career Navigators",), (("Van Nuys Career Center", False),)),
+    OrgSpec("little-steps", "Little Steps Child Care Network", (), (("Resource & Referral Office", False),)),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Demo accounts: every one signs in with DEMO_PASSWORD
+# ---------------------------------------------------------------------------------------------
+
+
+class Member(NamedTuple):
+    org: str
+    role: Role
+    team: str | None = None
+    site: str | None = None
+
+
+class AccountSpec(NamedTuple):
+    local_part: str
+    name: str
+    memberships: tuple[Member, ...]
+
+
+NAV, STAFF = Role.NAVIGATOR, Role.PROGRAM_STAFF
+
+ACCOUNTS: tuple[AccountSpec, ...] = (
+    AccountSpec("seeker", "Jordan Rivera", ()),  # no membership: signs in as the seeker below
+    AccountSpec("navigator", "Maya Castillo", (Member(NAVIGATOR_ORG, NAV, "Family Navigation", "Boyle Heights Office"),)),
+    AccountSpec("navigator2", "Daniel Kim", (Member(NAVIGATOR_ORG, NAV, "Family Navigation", "Lincoln Heights Office"),)),
+    AccountSpec("outreach", "Rosa Delgado", (Member(NAVIGATOR_ORG, NAV, "Street Outreach", TRACKING_SITE),)),
+    AccountSpec("admin", "Helen Park", (Member(NAVIGATOR_ORG, Role.ADMIN),)),
+    AccountSpec("intake", "Priya Shah", (Member(INTAKE_ORG, STAFF, "Patient Intake"),)),
+    AccountSpec("ce", "Marcus Johnson", (Member(CE_LEAD_ORG, Role.CE_MANAGER, "Coordinated Entry"),)),
+    AccountSpec(
+        "multi",
+        "Sam Okafor",
+        (
+            Member("southside-legal-aid", STAFF, "Housing Law Unit"),
+            Member("valley-worksource", NAV, "Career Navigators", "Van Nuys Career Center"),
+        ),
+    ),
+    AccountSpec("foodbank", "Teresa Nguyen", (Member("harbor-food-bank", STAFF, "Pantry Network"),)),
+    AccountSpec("housing", "Luis Ortega", (Member(CE_LEAD_ORG, STAFF, "Coordinated Entry"),)),
+    AccountSpec("workforce", "Angela Brooks", (Member("valley-worksource", STAFF),)),
+    AccountSpec("childcare", "Mei Lin", (Member("little-steps", STAFF),)),
+)
+SEEKER_ACCOUNT = "seeker"
+
+# ---------------------------------------------------------------------------------------------
+# Programs
+# ---------------------------------------------------------------------------------------------
+
+
+def _question(key: str, label: str, *choices: str, required: bool = True) -> dict[str, Any]:
+    """A screening question as programs store it; with no choices the answer is free text."""
+    return {"key": key, "label": label, "required": required, "choices": list(choices)}
+
+
+Q_HOUSEHOLD = _question("household_size", "How many people live in the household?")
+Q_INCOME = _question("has_income", "Does anyone in the household have income?", "Yes", "No", required=False)
+Q_SLEEP = _question(
+    "sleeping_location",
+    "Where did the seeker sleep last night?",
+    *("Own or rented home", "With friends or family", "Shelter", "Vehicle", "Outdoors"),
+)
+Q_VETERAN = _question("veteran", "Has the seeker served in the U.S. armed forces?", "Yes", "No", required=False)
+Q_NOTICE = _question(
+    "notice_type",
+    "What did the tenant receive from the landlord?",
+    *("3-day notice to pay or quit", "30/60/90-day notice", "Court papers (unlawful detainer)", "Other"),
+)
+Q_COURT_DATE = _question("court_date", "Is there a court date? If so, when?", required=False)
+Q_COVERAGE = _question(
+    "coverage",
+    "What health coverage does the seeker have?",
+    *("Medi-Cal", "Medicare", "Private insurance", "None", "Not sure"),
+)
+Q_LANGUAGE = _question(
+    "language",
+    "Preferred language for appointments",
+    *("English", "Spanish", "Korean", "Tagalog", "Armenian", "Other"),
+    required=False,
+)
+Q_CHILD_AGES = _question("child_ages", "Ages of the children who need care")
+Q_WORK = _question("work_status", "Is the seeker working right now?", "Not working", "Part-time", "Full-time")
+
+SCREENERS: dict[str, list[dict[str, Any]]] = {
+    "household": [Q_HOUSEHOLD, Q_INCOME],
+    "housing": [Q_HOUSEHOLD, Q_SLEEP, Q_VETERAN],
+    "rent": [Q_HOUSEHOLD, Q_INCOME, Q_NOTICE],
+    "eviction": [Q_NOTICE, Q_COURT_DATE],
+    "clinic": [Q_COVERAGE, Q_LANGUAGE],
+    "child_care": [Q_CHILD_AGES, Q_WORK, Q_INCOME],
+    "job_training": [Q_WORK, Q_VETERAN],
+}
+# Answers to the free-text questions; choice questions pick one of their choices.
+FREE_TEXT_ANSWERS: dict[str, tuple[str, ...]] = {
+    "household_size": ("1", "2", "3", "4", "5", "6"),
+    "court_date": ("No court date yet", "Next Tuesday at 8:30am", "In about two weeks", "Not sure"),
+    "child_ages": ("4", "2 and 6", "8 months", "3, 7 and 10", "5"),
+}
+
+EASTSIDE = ("90022", "90023", "90031", "90032", "90033", "90063")
+SOUTH_LA = ("90001", "90002", "90003", "90011", "90037", "90044", "90047", "90061")
+CRENSHAW = ("90008", "90016", "90018", "90043", "90056")
+HARBOR = ("90247", "90248", "90501", "90502", "90710")
+VALLEY = ("91401", "91402", "91405", "91406", "91411")
+
+
+class ProgramSpec(NamedTuple):
+    org: str
+    name: str
+    categories: tuple[ProgramCategory, ...]
+    mode: ConnectMode
+    description: str
+    eligibility: str
+    ages: tuple[int | None, int | None] = (None, None)
+    zips: tuple[str, ...] = ()  # none: serves everywhere
+    screener: str | None = None  # a key of SCREENERS
+    url_path: str | None = None  # EXTERNAL programs: where contact happens instead
+
+
+PROGRAMS: tuple[ProgramSpec, ...] = (
+    # Harbor Gateway Food Bank
+    ProgramSpec("harbor-food-bank", "Weekly Food Pantry", (C.FOOD,), M.REFER,
+                "Groceries once a week: produce, dairy, bread and shelf-stable staples, chosen client-choice style.",
+                "Any household in need; bring a bag. No ID or proof of income required.", screener="household"),
+    ProgramSpec("harbor-food-bank", "Senior Grocery Box", (C.FOOD,), M.APPLY,
+                "A monthly box of nutritious staples for older adults (the Commodity Supplemental Food Program).",
+                "Age 60 or older with household income at or below 130% of the federal poverty level.",
+                ages=(60, None), zips=HARBOR + SOUTH_LA, screener="household"),
+    ProgramSpec("harbor-food-bank", "Mobile Pantry", (C.FOOD,), M.SCHEDULE,
+                "A refrigerated truck that sets up at schools and parks twice a month; pick a stop and a time.",
+                "Open to anyone living near a stop.", zips=HARBOR + SOUTH_LA + CRENSHAW),
+    ProgramSpec("harbor-food-bank", "CalFresh Application Help", (C.FOOD,), M.SCHEDULE,
+                "One-on-one help applying for CalFresh food benefits, by phone or in person, in English and Spanish.",
+                "California residents; most people with low income qualify, including working families.",
+                screener="household"),
+    ProgramSpec("harbor-food-bank", "Home-Delivered Groceries", (C.FOOD, C.HEALTH), M.REFER,
+                "Volunteers deliver a grocery box every other week to adults who cannot get to a pantry.",
+                "Adults who are homebound because of illness or disability.", ages=(18, None), zips=HARBOR),
+    ProgramSpec("harbor-food-bank", "Community Hot Meals", (C.FOOD,), M.CONTACT,
+                "Free hot lunch on weekdays at the Gardena site; call ahead for large groups.",
+                "Everyone is welcome."),
+    ProgramSpec("harbor-food-bank", "Kids Summer Meals", (C.FOOD, C.CHILD_CARE), M.EXTERNAL,
+                "Free breakfast and lunch at summer sites while school is out; find a site near you online.",
+                "Children and teens 18 and under.", ages=(None, 18), url_path="summer-meals"),
+    # Metro Housing Authority (the CoC's Coordinated Entry lead)
+    ProgramSpec(CE_LEAD_ORG, "Coordinated Entry Access Point", (C.HOUSING,), M.REFER,
+                "The front door to homeless housing in the CoC: an assessment that places the household on the priority list.",
+                "People experiencing or at imminent risk of homelessness.", screener="housing"),
+    ProgramSpec(CE_LEAD_ORG, "Emergency Shelter Bed", (C.HOUSING,), M.REFER,
+                "Same-day shelter beds for single adults and families; staff confirm a bed by phone.",
+                "Anyone without a safe place to sleep tonight.", screener="housing"),
+    ProgramSpec(CE_LEAD_ORG, "Rapid Re-Housing", (C.HOUSING,), M.APPLY,
+                "Short-term rental assistance and case management to move quickly from homelessness into an apartment.",
+                "Households experiencing homelessness, referred through Coordinated Entry."),
+    ProgramSpec(CE_LEAD_ORG, "Permanent Supportive Housing", (C.HOUSING, C.HEALTH), M.APPLY,
+                "Long-term housing with on-site services for people with disabilities who have been homeless a long time.",
+                "Chronically homeless adults with a disabling condition; matched from the priority list."),
+    ProgramSpec(CE_LEAD_ORG, "Rental Arrears Assistance", (C.HOUSING,), M.APPLY,
+                "One-time help with back rent to stop an eviction, paid directly to the landlord.",
+                "Renters with a past-due balance and household income at or below 80% of area median income.",
+                screener="rent"),
+    ProgramSpec(CE_LEAD_ORG, "Youth Transitional Housing", (C.HOUSING,), M.REFER,
+                "Up to 24 months of housing with life-skills coaching for young adults.",
+                "Ages 18 to 24 who are homeless or leaving foster care.", ages=(18, 24)),
+    ProgramSpec(CE_LEAD_ORG, "Housing Choice Voucher Waitlist", (C.HOUSING,), M.EXTERNAL,
+                "Section 8 vouchers help pay rent in the private market; applications open online when the waitlist opens.",
+                "Income at or below 50% of area median income.", url_path="section-8-waitlist"),
+    ProgramSpec(CE_LEAD_ORG, "Utility Bill Assistance", (C.HOUSING,), M.EXTERNAL,
+                "Once-a-year help with gas and electric bills (LIHEAP), applied for online.",
+                "Households at or below 60% of state median income.", url_path="utility-assistance"),
+    # Southside Legal Aid Society
+    ProgramSpec("southside-legal-aid", "Eviction Defense", (C.LEGAL, C.HOUSING), M.REFER,
+                "Free lawyers for tenants facing eviction, from the first notice through trial.",
+                "Tenants in the city of Los Angeles with income at or below 80% of area median income.",
+                zips=SOUTH_LA + CRENSHAW + EASTSIDE, screener="eviction"),
+    ProgramSpec("southside-legal-aid", "Immigration Legal Services", (C.LEGAL,), M.SCHEDULE,
+                "Consultations and representation for DACA renewals, green cards, U visas and asylum.",
+                "Low-income immigrants; no one is turned away for status."),
+    ProgramSpec("southside-legal-aid", "Record Clearing Clinic", (C.LEGAL, C.EMPLOYMENT), M.SCHEDULE,
+                "Expungements and Prop 47 reductions so that an old record stops blocking jobs and housing.",
+                "Adults with a California conviction.", ages=(18, None)),
+    ProgramSpec("southside-legal-aid", "Public Benefits Advocacy", (C.LEGAL,), M.CONTACT,
+                "Help with denied or cut-off CalFresh, Medi-Cal, SSI and CalWORKs benefits, including hearings.",
+                "Low-income Los Angeles County residents."),
+    ProgramSpec("southside-legal-aid", "Domestic Violence Restraining Orders", (C.LEGAL,), M.CONTACT,
+                "Safety planning and help filing for a restraining order, with a same-day option for emergencies.",
+                "Survivors of domestic violence; confidential."),
+    ProgramSpec("southside-legal-aid", "Self-Help Legal Center", (C.LEGAL,), M.EXTERNAL,
+                "Forms, videos and workshop sign-ups for people handling their own civil case.",
+                "Open to all.", url_path="self-help"),
+    ProgramSpec("southside-legal-aid", "Senior Legal Hotline", (C.LEGAL,), M.EXTERNAL,
+                "Free phone advice on elder abuse, wills, benefits and consumer debt.",
+                "Age 60 or older.", ages=(60, None), url_path="senior-hotline"),
+    # Crenshaw Community Health Center
+    ProgramSpec(INTAKE_ORG, "Primary Care for New Patients", (C.HEALTH,), M.SCHEDULE,
+                "A first visit with a doctor or nurse practitioner, with follow-up care at the clinic.",
+                "Everyone, insured or not; fees on a sliding scale.", screener="clinic"),
+    ProgramSpec(INTAKE_ORG, "Behavioral Health Intake", (C.HEALTH,), M.REFER,
+                "Counseling and psychiatry for depression, anxiety and trauma; an intake clinician calls within two days.",
+                "Patients of any age; children with a parent or guardian.", zips=CRENSHAW + SOUTH_LA),
+    ProgramSpec(INTAKE_ORG, "Medi-Cal Enrollment Help", (C.HEALTH,), M.APPLY,
+                "Certified enrollment counselors apply for Medi-Cal with you and follow up until coverage starts.",
+                "California residents with low income, regardless of immigration status."),
+    ProgramSpec(INTAKE_ORG, "Dental Clinic", (C.HEALTH,), M.SCHEDULE,
+                "Cleanings, fillings and extractions; emergency slots every morning.",
+                "Ages 3 and up; Denti-Cal accepted.", ages=(3, None), screener="clinic"),
+    ProgramSpec(INTAKE_ORG, "Prenatal Care", (C.HEALTH, C.CHILD_CARE), M.REFER,
+                "Care through pregnancy with a midwife team, plus classes and a diaper bank.",
+                "Pregnant people of any age.", zips=CRENSHAW + SOUTH_LA),
+    ProgramSpec(INTAKE_ORG, "Substance Use Treatment", (C.HEALTH,), M.REFER,
+                "Outpatient treatment, including medication for opioid use disorder, with same-week starts.",
+                "Adults 18 and older.", ages=(18, None)),
+    ProgramSpec(INTAKE_ORG, "Rides to Medical Appointments", (C.TRANSPORTATION, C.HEALTH), M.REFER,
+                "Free van rides to and from appointments at the clinic and at partner hospitals.",
+                "Clinic patients without a car or a reliable ride.", zips=CRENSHAW),
+    ProgramSpec(INTAKE_ORG, "Covered California Enrollment", (C.HEALTH,), M.EXTERNAL,
+                "Compare and buy subsidized health plans online during open enrollment or after a life change.",
+                "California residents who do not qualify for Medi-Cal.", url_path="covered-california"),
+    # Valley WorkSource Center
+    ProgramSpec("valley-worksource", "Job Search Assistance", (C.EMPLOYMENT,), M.CONTACT,
+                "A career advisor helps with job leads, applications and follow-up, in person or by phone.",
+                "Job seekers 18 and older.", ages=(18, None), zips=VALLEY),
+    ProgramSpec("valley-worksource", "Paid Job Training", (C.EMPLOYMENT,), M.APPLY,
+                "Paid training in healthcare, logistics and the building trades, with a job placement at the end (WIOA).",
+                "Adults 18 and older who are unemployed or underemployed.", ages=(18, None), screener="job_training"),
+    ProgramSpec("valley-worksource", "Youth Employment Program", (C.EMPLOYMENT,), M.APPLY,
+                "Summer and year-round paid work experience with a mentor.",
+                "Ages 14 to 24.", ages=(14, 24), zips=VALLEY),
+    ProgramSpec("valley-worksource", "Resume & Interview Workshop", (C.EMPLOYMENT,), M.SCHEDULE,
+                "A two-hour workshop every Wednesday; leave with a finished resume.",
+                "Anyone looking for work."),
+    ProgramSpec("valley-worksource", "Bus Passes for Job Seekers", (C.TRANSPORTATION, C.EMPLOYMENT), M.REFER,
+                "A monthly transit pass while job searching or during the first month of a new job.",
+                "Enrolled WorkSource customers.", zips=VALLEY),
+    ProgramSpec("valley-worksource", "Online Job Board", (C.EMPLOYMENT,), M.EXTERNAL,
+                "Local openings from employers who partner with the WorkSource Center.",
+                "Open to all.", url_path="jobs"),
+    # Little Steps Child Care Network
+    ProgramSpec("little-steps", "Child Care Subsidy", (C.CHILD_CARE,), M.APPLY,
+                "Help paying for licensed child care while parents work, study or look for work.",
+                "Families with income at or below 85% of state median income and a need for care.",
+                screener="child_care"),
+    ProgramSpec("little-steps", "Head Start Preschool", (C.CHILD_CARE,), M.APPLY,
+                "Free preschool with meals, health screenings and family support.",
+                "Children from birth to age 5 in families with low income.", ages=(None, 5), zips=SOUTH_LA + EASTSIDE),
+    ProgramSpec("little-steps", "After-School Program", (C.CHILD_CARE,), M.REFER,
+                "Homework help, sports and arts until 6pm on school days.",
+                "Children ages 5 to 12.", ages=(5, 12), screener="child_care"),
+    ProgramSpec("little-steps", "Child Care Provider Search", (C.CHILD_CARE,), M.EXTERNAL,
+                "Search licensed centers and family child care homes with openings near you.",
+                "Open to all families.", url_path="find-care"),
+    # Eastside Family Resource Center (the navigator agency runs a few programs of its own)
+    ProgramSpec(NAVIGATOR_ORG, "Diaper & Formula Pantry", (C.FOOD, C.CHILD_CARE), M.CONTACT,
+                "Diapers, wipes and formula once a month for families with babies and toddlers.",
+                "Families with children under 3.", zips=EASTSIDE),
+    ProgramSpec(NAVIGATOR_ORG, "Transit Fare Assistance", (C.TRANSPORTATION,), M.REFER,
+                "Loaded TAP cards for getting to appointments, interviews and school.",
+                "Families enrolled with the resource center.", zips=EASTSIDE),
+    ProgramSpec(NAVIGATOR_ORG, "Car Seat Safety Program", (C.TRANSPORTATION, C.CHILD_CARE), M.SCHEDULE,
+                "A free car seat and a fitting with a certified technician.",
+                "Expecting parents and families with children under 8.", zips=EASTSIDE),
+    ProgramSpec(NAVIGATOR_ORG, "Paratransit Application Help", (C.TRANSPORTATION,), M.APPLY,
+                "Help applying for door-to-door paratransit, including the in-person eligibility visit.",
+                "Adults whose disability keeps them from using buses or trains.", ages=(18, None)),
+    ProgramSpec(NAVIGATOR_ORG, "Reduced Fare Transit ID", (C.TRANSPORTATION,), M.EXTERNAL,
+                "Reduced fares on buses and trains for seniors, people with disabilities and students; apply online.",
+                "Seniors 62+, Medicare recipients, people with disabilities and K-12 students.", url_path="reduced-fare"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Seekers
+# ---------------------------------------------------------------------------------------------
+
+DEMO_SEEKER = ("Jordan", "Rivera", "+13235550142", P.EMAIL)
+
+SEEKER_NAMES: tuple[tuple[str, str], ...] = (
+    ("Maria", "Hernandez"), ("Jose", "Ramirez"), ("Guadalupe", "Flores"), ("Luis", "Morales"), ("Ana", "Gutierrez"),
+    ("Carlos", "Mendoza"), ("Sofia", "Castro"), ("Miguel", "Ortiz"), ("Yesenia", "Vargas"), ("Juan", "Salazar"),
+    ("Keisha", "Washington"), ("Darnell", "Jackson"), ("Tamika", "Harris"), ("Andre", "Williams"), ("Latoya", "Robinson"),
+    ("Jasmine", "Carter"), ("Terrence", "Mitchell"), ("Aaliyah", "Brooks"), ("DeShawn", "Coleman"), ("Brenda", "Thompson"),
+    ("Minh", "Tran"), ("Linh", "Pham"), ("Hyun", "Cho"), ("Ji-yeon", "Park"), ("Armen", "Sarkisyan"),
+    ("Ani", "Petrosyan"), ("Narek", "Hovhannisyan"), ("Maricel", "Santos"), ("Rodel", "Reyes"), ("Jocelyn", "Bautista"),
+    ("Tyrone", "Davis"), ("Kevin", "Nguyen"), ("Ashley", "Martinez"), ("Michael", "Johnson"), ("Jennifer", "Alvarado"),
+    ("Robert", "Miller"), ("Patricia", "Gonzalez"), ("David", "Cohen"), ("Samantha", "Lee"), ("Omar", "Haddad"),
+    ("Fatima", "Rahman"), ("Yusuf", "Abdi"), ("Abebe", "Tesfaye"), ("Selam", "Girma"), ("Mei", "Wong"),
+    ("Wei", "Zhang"), ("Rosa", "Chavez"), ("Ernesto", "Aguilar"), ("Lupe", "Navarro"), ("Daniela", "Rios"),
+    ("Marisol", "Perez"), ("Antonio", "Cruz"), ("Imani", "Greene"), ("Malik", "Turner"), ("Shanice", "Porter"),
+    ("Tuan", "Le"), ("Gloria", "Mejia"), ("Hector", "Fuentes"), ("Elena", "Dominguez"),
+)
+# (navigator, profiles they created, the needs their seekers tend to have, who else refers them)
+CASELOADS: tuple[tuple[str, int, tuple[ProgramCategory, ...], tuple[str, ...]], ...] = (
+    ("navigator", 20, (C.FOOD, C.HOUSING, C.HEALTH, C.CHILD_CARE, C.LEGAL), ("navigator2",)),
+    ("navigator2", 16, (C.FOOD, C.HOUSING, C.HEALTH, C.CHILD_CARE, C.TRANSPORTATION), ("navigator",)),
+    ("outreach", 12, (C.HOUSING, C.FOOD, C.HEALTH, C.TRANSPORTATION), ("navigator", "navigator2")),
+    ("multi", 11, (C.EMPLOYMENT, C.TRANSPORTATION, C.CHILD_CARE, C.LEGAL), ("navigator",)),
+)
+AREA_CODES = ("213", "323", "310", "818", "424")
+PREFERENCE_WEIGHTS = {P.EMAIL: 35, P.TEXT: 30, P.PHONE: 15, P.NONE: 20}
+# Chance of having each detail, by preference (the preferred one is always there).
+EMAIL_CHANCE = {P.EMAIL: 1.0, P.TEXT: 0.4, P.PHONE: 0.2, P.NONE: 0.3}
+PHONE_CHANCE = {P.EMAIL: 0.5, P.TEXT: 1.0, P.PHONE: 1.0, P.NONE: 0.4}
+
+# ---------------------------------------------------------------------------------------------
+# Referrals: scripted ones for the demo seeker, then statuses, paths, notes and comments
+# ---------------------------------------------------------------------------------------------
+
+# (referrer or None for a self-referral, program, current status, days ago)
+DEMO_SEEKER_REFERRALS: tuple[tuple[str | None, str, ReferralStatus, float], ...] = (
+    ("outreach", "Emergency Shelter Bed", S.NO_CAPACITY, 52.0),
+    ("navigator", "Weekly Food Pantry", S.GOT_HELP, 45.0),
+    ("navigator", "Rental Arrears Assistance", S.PENDING, 30.0),
+    ("navigator", "Housing Choice Voucher Waitlist", S.NEEDS_CLIENT_ACTION, 29.9),
+    ("navigator2", "Eviction Defense", S.ELIGIBLE, 20.0),
+    (None, "Job Search Assistance", S.NO_LONGER_INTERESTED, 12.0),
+    (None, "Covered California Enrollment", S.NOT_UPDATED, 3.0),
+    (None, "Primary Care for New Patients", S.NOT_UPDATED, 0.8),
+)
+# One seeker who asked not to be contacted, referred to the intake organization this morning.
+NO_CONTACT_REFERRAL = ("Behavioral Health Intake", 0.3)
+
+RECENT_STATUS_WEIGHTS = {S.NOT_UPDATED: 6, S.NEEDS_CLIENT_ACTION: 2, S.PENDING: 2}
+STATUS_WEIGHTS = {
+    S.NOT_UPDATED: 2, S.NEEDS_CLIENT_ACTION: 2, S.PENDING: 3, S.REFERRED_ELSEWHERE: 1, S.ELIGIBLE: 2, S.GOT_HELP: 5,
+    S.COULDNT_GET_HELP: 1, S.COULDNT_CONTACT: 2, S.NOT_ELIGIBLE: 1, S.NO_CAPACITY: 1, S.NO_LONGER_INTERESTED: 1,
+}
+# Plausible ways from NOT_UPDATED to each status (the steps after creation).
+PATHS: dict[ReferralStatus, tuple[tuple[ReferralStatus, ...], ...]] = {
+    S.NOT_UPDATED: ((),),
+    S.NEEDS_CLIENT_ACTION: ((S.NEEDS_CLIENT_ACTION,),),
+    S.PENDING: ((S.PENDING,), (S.NEEDS_CLIENT_ACTION, S.PENDING)),
+    S.REFERRED_ELSEWHERE: ((S.REFERRED_ELSEWHERE,), (S.PENDING, S.REFERRED_ELSEWHERE)),
+    S.ELIGIBLE: ((S.PENDING, S.ELIGIBLE), (S.ELIGIBLE,)),
+    S.GOT_HELP: ((S.GOT_HELP,), (S.PENDING, S.GOT_HELP), (S.PENDING, S.ELIGIBLE, S.GOT_HELP)),
+    S.COULDNT_GET_HELP: ((S.PENDING, S.COULDNT_GET_HELP), (S.COULDNT_GET_HELP,)),
+    S.COULDNT_CONTACT: ((S.COULDNT_CONTACT,), (S.NEEDS_CLIENT_ACTION, S.COULDNT_CONTACT)),
+    S.NOT_ELIGIBLE: ((S.PENDING, S.NOT_ELIGIBLE), (S.NOT_ELIGIBLE,)),
+    S.NO_CAPACITY: ((S.NO_CAPACITY,), (S.PENDING, S.NO_CAPACITY)),
+    S.NO_LONGER_INTERESTED: ((S.NO_LONGER_INTERESTED,), (S.NEEDS_CLIENT_ACTION, S.NO_LONGER_INTERESTED)),
+}
+# Statuses the referring side (navigator or seeker) sets; the program side sets the rest of a live referral's.
+REFERRER_SIDE_STATUSES = {S.NO_LONGER_INTERESTED, S.COULDNT_GET_HELP}
+NOTES: dict[ReferralStatus, tuple[str | None, ...]] = {
+    S.NEEDS_CLIENT_ACTION: (
+        "Left a voicemail asking {first} to call back to finish intake.",
+        "{first} needs to bring ID and proof of address.",
+        "Sent the application link; waiting on {first} to complete it.",
+        None,
+    ),
+    S.PENDING: (
+        "Intake scheduled; waiting on documents.",
+        "Application received and in review.",
+        "On the list for the next available appointment.",
+        None,
+    ),
+    S.REFERRED_ELSEWHERE: (
+        "Outside our service area; referred to a partner closer to home.",
+        "Better fit with another program; passed along with {first}'s permission.",
+    ),
+    S.ELIGIBLE: ("Eligibility confirmed.", "Meets all criteria; next step is enrollment.", None),
+    S.GOT_HELP: (
+        "Enrolled and receiving services.",
+        "{first} started services this week.",
+        "Appointment completed.",
+        "Case closed: services delivered.",
+        None,
+    ),
+    S.COULDNT_GET_HELP: ("The program could not help with this need.", "Waitlist closed before {first} could apply."),
+    S.COULDNT_CONTACT: (
+        "Three calls and a text, no answer.",
+        "Phone number disconnected; no other contact on file.",
+        None,
+    ),
+    S.NOT_ELIGIBLE: ("Income over the limit.", "Outside the age range for this program.", "Lives outside the service area."),
+    S.NO_CAPACITY: (
+        "No openings this month; try again on the 1st.",
+        "Waitlist is full.",
+        "No space today; we will call when a spot opens.",
+    ),
+    S.NO_LONGER_INTERESTED: ("{first} found help elsewhere.", "{first} decided not to continue.", None),
+}
+NAVIGATOR_COMMENTS = (
+    "{first} prefers calls after 3pm.",
+    "Spanish-speaking household; please offer an interpreter.",
+    "Checked in with {first} today; still interested.",
+    "{first} has a job interview Thursday morning, so please avoid that time.",
+    "Housing is the top priority right now.",
+    "Following up on this next week.",
+)
+PROGRAM_COMMENTS = (
+    "Thanks for the referral. We'll reach out within two business days.",
+    "We have openings next week.",
+    "Please have {first} bring a photo ID and proof of address.",
+    "Reached {first} and scheduled intake.",
+    "We can only serve households in our service area; confirming the address.",
+)
+SEEKER_COMMENTS = (
+    "Thank you! I'll call them tomorrow.",
+    "Is there a time in the evening that works?",
+    "I sent the documents they asked for.",
+)
+
+# ---------------------------------------------------------------------------------------------
+# The seed
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """How many rows of each kind the seed made (all zero when it had nothing to do)."""
+
+    organizations: int = 0
+    programs: int = 0
+    seekers: int = 0
+    referrals: int = 0
+    users: int = 0
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """A referrer as they act when referring: their user and navigator membership."""
+
+    user: User
+    organization_id: int
+    team_id: int | None
+    site: Site | None
+
+
+@dataclass
+class _Network:
+    """What later stages look rows up by, while the seed runs."""
+
+    users: dict[str, User]
+    acting: dict[str, _Acting]
+    program_staff: dict[int, User]  # organization id -> who updates its live referrals
+    programs: dict[str, Program]
+
+
+def demo_email(local_part: str) -> str:
+    return f"{local_part}@{DEMO_DOMAIN}"
+
+
+async def seed_demo(db: Database, *, if_empty: bool = False) -> SeedSummary:
+    """Load the demo network in one transaction; refuses to run outside development."""
+    if not Settings.from_env().is_development:
+        raise RuntimeError("the demo seed runs only in development (REFERLOOP_ENV=development)")
+    password_hash = await asyncio.to_thread(PasswordHasher().hash, DEMO_PASSWORD)  # once: argon2 is slow on purpose
+    rng = random.Random(RANDOM_SEED)
+    now = utcnow()
+    async with db.write() as session:
+        if if_empty and await session.scalar(select(func.count()).select_from(Organization)):
+            return SeedSummary()
+        if await session.scalar(select(User.id).where(User.email.like(f"%@{DEMO_DOMAIN}")).limit(1)) is not None:
+            raise RuntimeError("the demo network is already loaded in this database")
+        orgs = await _organizations(session, now)
+        teams, sites = await _teams_and_sites(session, orgs)
+        users = await _users(session, orgs, teams, sites, password_hash, now)
+        net = _Network(
+            users=users,
+            acting=_acting_referrers(orgs, teams, sites, users),
+            program_staff=_program_staff(orgs, users),
+            programs=await _programs(session, orgs, now),
+        )
+        seekers = _seekers(session, rng, net)
+        referrals = await _referrals(session, rng, net, seekers, now)
+        return SeedSummary(
+            organizations=len(orgs),
+            programs=len(net.programs),
+            seekers=len(seekers),
+            referrals=len(referrals),
+            users=len(users),
+        )
+
+
+async def _organizations(session: AsyncSession, now: datetime) -> dict[str, Organization]:
+    """The CoC (reused if it exists) and every organization in it."""
+    code, name = COC
+    coc = await session.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == code))
+    if coc is None:
+        coc = ContinuumOfCare(code=code, name=name)
+        session.add(coc)
+        await session.flush()
+    orgs = {
+        spec.slug: Organization(name=spec.name, coc_id=coc.id, created_at=now - timedelta(days=180))
+        for spec in ORGANIZATIONS
+    }
+    session.add_all(orgs.values())
+    await session.flush()
+    return orgs
+
+
+async def _teams_and_sites(
+    session: AsyncSession, orgs: dict[str, Organization]
+) -> tuple[dict[tuple[str, str], Team], dict[tuple[str, str], Site]]:
+    teams = {
+        (spec.slug, name): Team(organization_id=orgs[spec.slug].id, name=name)
+        for spec in ORGANIZATIONS
+        for name in spec.teams
+    }
+    sites = {
+        (spec.slug, name): Site(organization_id=orgs[spec.slug].id, name=name, tracking_only=tracking_only)
+        for spec in ORGANIZATIONS
+        for name, tracking_only in spec.sites
+    }
+    session.add_all([*teams.values(), *sites.values()])
+    await session.flush()
+    return teams, sites
+
+
+async def _users(
+    session: AsyncSession,
+    orgs: dict[str, Organization],
+    teams: dict[tuple[str, str], Team],
+    sites: dict[tuple[str, str], Site],
+    password_hash: str,
+    now: datetime,
+) -> dict[str, User]:
+    """The demo accounts and their memberships; each acts in its first membership."""
+    users: dict[str, User] = {}
+    for spec in ACCOUNTS:
+        first = spec.memberships[0].org if spec.memberships else None
+        users[spec.local_part] = User(
+            email=demo_email(spec.local_part),
+            name=spec.name,
+            password_hash=password_hash,
+            acting_organization_id=orgs[first].id if first else None,
+            created_at=now - timedelta(days=14 if spec.local_part == SEEKER_ACCOUNT else 150),
+        )
+    session.add_all(users.values())
+    await session.flush()
+    for spec in ACCOUNTS:
+        for m in spec.memberships:
+            session.add(
+                Membership(
+                    user_id=users[spec.local_part].id,
+                    organization_id=orgs[m.org].id,
+                    role=m.role,
+                    team_id=teams[(m.org, m.team)].id if m.team else None,
+                    site_id=sites[(m.org, m.site)].id if m.site else None,
+                )
+            )
+    await session.flush()
+    return users
+
+
+def _acting_referrers(
+    orgs: dict[str, Organization],
+    teams: dict[tuple[str, str], Team],
+    sites: dict[tuple[str, str], Site],
+    users: dict[str, User],
+) -> dict[str, _Acting]:
+    """Every account with a navigator membership, as it acts when it refers."""
+    acting: dict[str, _Acting] = {}
+    for spec in ACCOUNTS:
+        for m in spec.memberships:
+            if m.role is Role.NAVIGATOR:
+                acting[spec.local_part] = _Acting(
+                    user=users[spec.local_part],
+                    organization_id=orgs[m.org].id,
+                    team_id=teams[(m.org, m.team)].id if m.team else None,
+                    site=sites[(m.org, m.site)] if m.site else None,
+                )
+    return acting
+
+
+def _program_staff(orgs: dict[str, Organization], users: dict[str, User]) -> dict[int, User]:
+    """Who updates each organization's live referrals: its program staff, else its admin."""
+    staff: dict[int, User] = {}
+    for role in (Role.ADMIN, Role.PROGRAM_STAFF):  # program staff win where both exist
+        for spec in ACCOUNTS:
+            for m in spec.memberships:
+                if m.role is role:
+                    staff[orgs[m.org].id] = users[spec.local_part]
+    return staff
+
+
+async def _programs(session: AsyncSession, orgs: dict[str, Organization], now: datetime) -> dict[str, Program]:
+    programs: dict[str, Program] = {}
+    for spec in PROGRAMS:
+        external = spec.mode is ConnectMode.EXTERNAL
+        program = Program(
+            organization_id=orgs[spec.org].id,
+            name=spec.name,
+            description=spec.description,
+            connect_mode=spec.mode,
+            external_url=f"https://{spec.org}.example.org/{spec.url_path}" if external else None,
+            contact_emails=[] if external else [f"intake@{spec.org}.example.org"],
+            screener=[dict(q) for q in SCREENERS[spec.screener]] if spec.screener else [],
+            eligibility=spec.eligibility,
+            min_age=spec.ages[0],
+            max_age=spec.ages[1],
+            is_active=True,
+            created_at=now - timedelta(days=120),
+        )
+        program.categories = [ProgramCategoryTag(category=c) for c in spec.categories]
+        program.service_areas = [ProgramServiceArea(postal_code=z) for z in spec.zips]
+        programs[spec.name] = program
+    session.add_all(programs.values())
+    await session.flush()
+    return programs
+
+
+def _phone(index: int) -> str:
+    """E.164, in the 555-01xx range that is set aside for fiction (and valid for `phonenumbers`)."""
+    return f"+1{AREA_CODES[index % len(AREA_CODES)]}55501{index % 100:02d}"
+
+
+def _seekers(session: AsyncSession, rng: random.Random, net: _Network) -> list[Seeker]:
+    """The demo seeker (with an account) first, then the navigators' caseloads; timestamps come later."""
+    first, last, phone, preference = DEMO_SEEKER
+    seekers = [
+        Seeker(
+            user_id=net.users[SEEKER_ACCOUNT].id,
+            first_name=first,
+            last_name=last,
+            email=demo_email(SEEKER_ACCOUNT),
+            phone=phone,
+            contact_preference=preference,
+            created_by_user_id=net.users["outreach"].id,
+        )
+    ]
+    creators = [navigator for navigator, count, _, _ in CASELOADS for _ in range(count)]
+    if len(creators) != len(SEEKER_NAMES):
+        raise AssertionError("CASELOADS must add up to the number of SEEKER_NAMES")
+    preferences = list(PREFERENCE_WEIGHTS)
+    for index, ((first, last), creator) in enumerate(zip(SEEKER_NAMES, creators)):
+        if index < len(preferences):  # every preference, whatever the dice say
+            preference = preferences[index]
+        else:
+            preference = rng.choices(preferences, weights=list(PREFERENCE_WEIGHTS.values()))[0]
+        has_email = rng.random() < EMAIL_CHANCE[preference]
+        has_phone = rng.random() < PHONE_CHANCE[preference]
+        seekers.append(
+            Seeker(
+                first_name=first,
+                last_name=last,
+                email=f"{first}.{last}@example.com".lower() if has_email else None,
+                phone=_phone(index) if has_phone else None,
+                contact_preference=preference,
+                created_by_user_id=net.users[creator].id,
+            )
+        )
+    session.add_all(seekers)
+    return seekers
+
+
+@dataclass
+class _Plan:
+    """A referral before it becomes rows: who, what, when, and where it ended up."""
+
+    seeker: Seeker
+    program: Program
+    referrer: str | None  # an acting navigator, or None for the seeker themself
+    status: ReferralStatus
+    days_ago: float
+
+
+def _plans(rng: random.Random, net: _Network, seekers: list[Seeker]) -> list[_Plan]:
+    """Which referrals exist: the demo seeker's scripted ones, then visits to each navigator's seekers."""
+    demo, *others = seekers
+    plans = [
+        _Plan(demo, net.programs[program], referrer, status, days)
+        for referrer, program, status, days in DEMO_SEEKER_REFERRALS
+    ]
+    by_category: dict[ProgramCategory, list[Program]] = {c: [] for c in ProgramCategory}
+    for spec in PROGRAMS:
+        for category in spec.categories:
+            by_category[category].append(net.programs[spec.name])
+    caseload = {navigator: (needs, handoffs) for navigator, _, needs, handoffs in CASELOADS}
+    creator_of = {user.id: local for local, user in net.users.items()}
+
+    for seeker in others:
+        creator = creator_of[seeker.created_by_user_id or 0]
+        needs, handoffs = caseload[creator]
+        seeker_needs = rng.sample(needs, k=rng.randint(2, 3))
+        count = rng.randint(2, 6)
+        first_seen = rng.uniform(0.2, HISTORY_DAYS)
+        visits = sorted((rng.uniform(0.05, first_seen) for _ in range(rng.randint(0, 2))), reverse=True)
+        visit_days = [first_seen, *visits]
+        used: set[str] = set()
+        for n in range(count):
+            visit = 0 if n == 0 else rng.randrange(len(visit_days))
+            referrer = creator if visit == 0 or rng.random() < 0.8 else rng.choice(handoffs)
+            program = rng.choice(by_category[rng.choice(seeker_needs)])
+            if program.name in used:
+                continue
+            used.add(program.name)
+            days = max(visit_days[visit] - n * rng.uniform(0.002, 0.01), 0.01)  # minutes apart within a visit
+            plans.append(_Plan(seeker, program, referrer, _pick_status(rng, days), days))
+
+    # Referred by their navigator from a normal site, so that the referral is live.
+    quiet = next(
+        s
+        for s in others
+        if s.contact_preference is ContactPreference.NONE
+        and not _tracks_only(net.acting[creator_of[s.created_by_user_id or 0]])
+    )
+    program, days = NO_CONTACT_REFERRAL
+    plans.append(_Plan(quiet, net.programs[program], creator_of[quiet.created_by_user_id or 0], S.NOT_UPDATED, days))
+    return plans
+
+
+def _tracks_only(acting: _Acting) -> bool:
+    return acting.site is not None and acting.site.tracking_only
+
+
+def _pick_status(rng: random.Random, days_ago: float) -> ReferralStatus:
+    """Recent referrals are mostly untouched; older ones have mostly reached an outcome."""
+    weights = RECENT_STATUS_WEIGHTS if days_ago < 3 else STATUS_WEIGHTS
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _kind(program: Program, site: Site | None) -> ReferralKind:
+    """The same rule as the API's `kind_for`: tracking-only site, then external program, else live."""
+    if site is not None and site.tracking_only:
+        return ReferralKind.TRACKING_ONLY
+    if not program.accepts_referrals:
+        return ReferralKind.LOGGED
+    return ReferralKind.LIVE
+
+
+def _screener_answers(rng: random.Random, program: Program) -> list[dict[str, Any]]:
+    """Answers in question order; optional questions are sometimes skipped."""
+    answers: list[dict[str, Any]] = []
+    for question in program.screener:
+        if not question["required"] and rng.random() < 0.25:
+            continue
+        value = rng.choice(question["choices"] or FREE_TEXT_ANSWERS[question["key"]])
+        answers.append({"key": question["key"], "label": question["label"], "value": value})
+    return answers
+
+
+async def _referrals(
+    session: AsyncSession, rng: random.Random, net: _Network, seekers: list[Seeker], now: datetime
+) -> list[Referral]:
+    """Every referral with its history and comments, oldest first so that ids follow time."""
+    plans = sorted(_plans(rng, net, seekers), key=lambda plan: -plan.days_ago)
+    seeker_user = net.users[SEEKER_ACCOUNT]
+    referrals: list[Referral] = []
+    changes: list[tuple[Referral, dict[str, Any]]] = []
+    comments: list[tuple[Referral, dict[str, Any]]] = []
+    first_activity: dict[int, datetime] = {}
+    last_activity: dict[int, datetime] = {}
+    for plan in plans:
+        acting = net.acting[plan.referrer] if plan.referrer else None
+        creator = acting.user if acting else seeker_user
+        referral = _referral(rng, plan, acting, now)
+        history = _history(rng, plan, referral, creator, net, now)
+        notes = _comments(rng, plan, referral, creator, net, now)
+        referral.version = len(history)  # the creation entry plus one per change
+        referral.updated_at = max([referral.created_at, *(c["at"] for c in history), *(c["created_at"] for c in notes)])
+        referrals.append(referral)
+        changes.extend((referral, row) for row in history)
+        comments.extend((referral, row) for row in notes)
+        key = id(plan.seeker)
+        first_activity[key] = min(first_activity.get(key, referral.created_at), referral.created_at)
+        last_activity[key] = max(last_activity.get(key, referral.updated_at), referral.updated_at)
+    for seeker in seekers:
+        # The profile was made just before its first referral; updated_at is the latest activity.
+        seeker.created_at = first_activity[id(seeker)] - timedelta(minutes=rng.randint(2, 20))
+        seeker.updated_at = last_activity[id(seeker)]
+    session.add_all(referrals)
+    await session.flush()
+    # History and comments need no ids back, so they go in as two multi-row statements, in time order.
+    changes.sort(key=lambda pair: pair[1]["at"])
+    comments.sort(key=lambda pair: pair[1]["created_at"])
+    bulk = {"render_nulls": True}  # keep NULLs in the rows, or the ORM splits the batch wherever they differ
+    for model, rows in ((StatusChange, changes), (Comment, comments)):
+        await session.execute(insert(model), [{**row, "referral_id": r.id} for r, row in rows], execution_options=bulk)
+    return referrals
+
+
+def _referral(rng: random.Random, plan: _Plan, acting: _Acting | None, now: datetime) -> Referral:
+    site = acting.site if acting else None
+    kind = _kind(plan.program, site)
+    created_at = now - timedelta(days=plan.days_ago)
+    live = kind is ReferralKind.LIVE
+    return Referral(
+        kind=kind,
+        status=plan.status,
+        seeker=plan.seeker,
+        program=plan.program,
+        program_organization_id=plan.program.organization_id,
+        navigator=acting.user if acting else None,
+        navigator_organization_id=acting.organization_id if acting else None,
+        team_id=acting.team_id if acting else None,
+        site=site,
+        contact_preference=plan.seeker.contact_preference,
+        consent=live,
+        consent_at=created_at if live else None,
+        screener_answers=_screener_answers(rng, plan.program) if live else [],
+        created_at=created_at,
+    )
+
+
+def _history(
+    rng: random.Random, plan: _Plan, referral: Referral, creator: User, net: _Network, now: datetime
+) -> list[dict[str, Any]]:
+    """The creation entry, then a plausible path to the current status, spread over the days since."""
+    history: list[dict[str, Any]] = [
+        {
+            "from_status": None,
+            "to_status": S.NOT_UPDATED,
+            "note": None,
+            "changed_by_user_id": creator.id,
+            "source": ChangeSource.DASHBOARD,
+            "at": referral.created_at,
+        }
+    ]
+    path = rng.choice(PATHS[plan.status])
+    window = min(plan.days_ago, 21.0)
+    offsets = sorted(rng.uniform(0.02, 0.95) * window for _ in path)
+    previous = S.NOT_UPDATED
+    for status, offset in zip(path, offsets):
+        changed_by, source = _who_changes(rng, referral, status, creator, net)
+        note = rng.choice(NOTES[status])
+        history.append(
+            {
+                "from_status": previous,
+                "to_status": status,
+                "note": note.format(first=plan.seeker.first_name) if note else None,
+                "changed_by_user_id": changed_by.id if changed_by else None,
+                "source": source,
+                "at": min(referral.created_at + timedelta(days=offset), now),
+            }
+        )
+        previous = status
+    return history
+
+
+def _who_changes(
+    rng: random.Random, referral: Referral, status: ReferralStatus, creator: User, net: _Network
+) -> tuple[User | None, ChangeSource]:
+    """Program staff move live referrals along (sometimes from the notification email); otherwise the referrer."""
+    if referral.kind is ReferralKind.LIVE and status not in REFERRER_SIDE_STATUSES:
+        if rng.random() < 0.2:
+            return None, ChangeSource.EMAIL  # a signed link in the program's notification email
+        return net.program_staff[referral.program_organization_id], ChangeSource.DASHBOARD
+    if referral.kind is ReferralKind.LOGGED and creator is not net.users[SEEKER_ACCOUNT] and rng.random() < 0.15:
+        if referral.contact_preference is ContactPreference.EMAIL:  # the seeker, from the email about it
+            return (net.users[SEEKER_ACCOUNT] if referral.seeker.user_id else None), ChangeSource.EMAIL
+    return creator, ChangeSource.DASHBOARD
+
+
+def _comments(
+    rng: random.Random, plan: _Plan, referral: Referral, creator: User, net: _Network, now: datetime
+) -> list[dict[str, Any]]:
+    """Sometimes a note at creation; sometimes a later word from the navigator, the program or the seeker."""
+    first = plan.seeker.first_name
+    comments: list[dict[str, Any]] = []
+    if referral.navigator is not None and rng.random() < 0.25:
+        body = rng.choice(NAVIGATOR_COMMENTS).format(first=first)
+        comments.append({"author_user_id": creator.id, "body": body, "created_at": referral.created_at})
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+        authors: list[tuple[User, tuple[str, ...]]] = []
+        if referral.navigator is not None:
+            authors.append((referral.navigator, NAVIGATOR_COMMENTS))
+        if referral.kind is ReferralKind.LIVE:
+            authors.append((net.program_staff[referral.program_organization_id], PROGRAM_COMMENTS))
+        if plan.seeker.user_id is not None and referral.kind is not ReferralKind.TRACKING_ONLY:
+            authors.append((net.users[SEEKER_ACCOUNT], SEEKER_COMMENTS))
+        author, bodies = rng.choice(authors)
+        at = min(referral.created_at + timedelta(days=rng.uniform(0.01, min(plan.days_ago, 14.0))), now)
+        comments.append({"author_user_id": author.id, "body": rng.choice(bodies).format(first=first), "created_at": at})
+    return comments

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
@@ -29,13 +31,39 @@ class Settings:
     secret_key: str = ""
     token_ttl_seconds: int = 12 * 3600
     outbox_retention_days: int = 7
-    subscriber_queue_size: int = 256
+    subscriber_queue_size: int = 1000
     relay_interval_seconds: float = 2.0
     sql_echo: bool = False
+    # Notifications. No SMTP_URL or SMS_URL: messages are written under `outbox_dir` (by default an
+    # `outbox/` folder beside the SQLite file) so that development works offline.
+    smtp_url: str = ""
+    mail_from: str = "Referloop <no-reply@referloop.localhost>"
+    sms_url: str = ""
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = ""
+    outbox_dir: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    notifications_worker: bool = True
+    notification_poll_seconds: float = 2.0
+    notification_max_attempts: int = 6
+    notification_retry_seconds: float = 30.0
+    notification_lease_seconds: float = 120.0
+    digest_interval_seconds: float = 3600.0
+    link_ttl_seconds: int = 14 * 24 * 3600
 
     @property
     def is_development(self) -> bool:
         return self.environment in {"development", "test"}
+
+    @property
+    def outbox_path(self) -> Path:
+        if self.outbox_dir:
+            return Path(self.outbox_dir)
+        database = make_url(self.database_url).database
+        if make_url(self.database_url).get_backend_name() == "sqlite" and database and database != ":memory:":
+            return Path(database).resolve().parent / "outbox"
+        return VAR / "outbox"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -55,6 +83,17 @@ class Settings:
             "outbox_retention_days": int(env.get("OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
             "subscriber_queue_size": int(env.get("SUBSCRIBER_QUEUE_SIZE", cls.subscriber_queue_size)),
             "sql_echo": env.get("SQL_ECHO", "") == "1",
+            "smtp_url": env.get("SMTP_URL", cls.smtp_url),
+            "mail_from": env.get("MAIL_FROM", cls.mail_from),
+            "sms_url": env.get("SMS_URL", cls.sms_url),
+            "sms_account_sid": env.get("SMS_ACCOUNT_SID", cls.sms_account_sid),
+            "sms_auth_token": env.get("SMS_AUTH_TOKEN", cls.sms_auth_token),
+            "sms_from": env.get("SMS_FROM", cls.sms_from),
+            "outbox_dir": env.get("OUTBOX_DIR", cls.outbox_dir),
+            "public_url": env.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            # 0 when `referloop worker` runs as its own process and the web servers should not send.
+            "notifications_worker": env.get("NOTIFICATIONS_WORKER", "1") != "0",
+            "notification_max_attempts": int(env.get("NOTIFICATION_MAX_ATTEMPTS", cls.notification_max_attempts)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -168,9 +168,11 @@ class LiveHub:
                 log.exception("live dispatch failed")
 
     async def _dispatch_new(self) -> None:
+        # Half a queue per round, then a pause, so a consumer that keeps up is never overrun by a burst.
+        batch = max(1, min(BATCH, self.settings.subscriber_queue_size // 2))
         while True:
             async with self.db.read() as session:
-                events = await events_after(session, self.last_seq, limit=BATCH)
+                events = await events_after(session, self.last_seq, limit=batch)
             if not events:
                 return
             deliveries = await _with_referrals(self.db, events)
@@ -182,8 +184,9 @@ class LiveHub:
                     if subscriber.wants(delivery.referral):
                         subscriber.offer(delivery)
             self.last_seq = events[-1].seq
-            if len(events) < BATCH:
+            if len(events) < batch:
                 return
+            await asyncio.sleep(0)
 
     async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
         """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""

@@ -19,6 +19,7 @@ from db.referrals import ChangeSource, Comment, Referral, ReferralKind, Referral
 from db.seekers import ContactPreference, Seeker
 from resolvers import policy
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.notifications import plan_notifications
 from resolvers.outbox import record_event
 from resolvers.pagination import Page, keyset_page
 from resolvers.runtime import Runtime
@@ -209,6 +210,7 @@ async def create_referral_in(
     if comment:
         session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=comment, created_at=now))
     await record_event(session, referral_id=referral.id, kind=EventKind.CREATED)
+    await plan_notifications(session, referral=referral, event_kind=EventKind.CREATED, actor=viewer)
     return referral
 
 
@@ -254,6 +256,7 @@ async def update_status_in(
     )
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
     await record_event(session, referral_id=referral.id, kind=EventKind.STATUS_CHANGED)
+    await plan_notifications(session, referral=referral, event_kind=EventKind.STATUS_CHANGED, actor=viewer)
     return referral
 
 
@@ -267,6 +270,7 @@ async def add_comment_in(session: AsyncSession, viewer: Viewer, *, referral_id: 
     await session.execute(update(Referral).where(Referral.id == referral.id).values(updated_at=now))
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
     await record_event(session, referral_id=referral.id, kind=EventKind.COMMENT_ADDED)
+    await plan_notifications(session, referral=referral, event_kind=EventKind.COMMENT_ADDED, actor=viewer)
     return referral
 
 

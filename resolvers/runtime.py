@@ -9,6 +9,7 @@ from db.engine import Database
 from db.settings import Settings
 
 if TYPE_CHECKING:
+    from resolvers.delivery import DeliveryWorker
     from resolvers.live import LiveHub
 
 
@@ -17,6 +18,8 @@ class Runtime:
     settings: Settings
     db: Database
     live: LiveHub
+    # Sends notifications from this process unless NOTIFICATIONS_WORKER=0 (then `referloop worker` does).
+    delivery: DeliveryWorker | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> "Runtime":
@@ -27,7 +30,14 @@ class Runtime:
 
     async def start(self) -> None:
         await self.live.start()
+        if self.settings.notifications_worker:
+            from resolvers.delivery import DeliveryWorker
+
+            self.delivery = DeliveryWorker(self)
+            await self.delivery.start()
 
     async def stop(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
         await self.live.stop()
         await self.db.dispose()

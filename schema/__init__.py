@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerQuery
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery))
-Mutation = merge_types("Mutation", (ReferralMutation, AccountMutation))
+Query = merge_types("Query", (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery, NotificationQuery))
+Mutation = merge_types("Mutation", (ReferralMutation, AccountMutation, NotificationMutation))
 Subscription = merge_types("Subscription", (ReferralSubscription,))
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # A refused request is the API working as designed; only the unexpected is worth a traceback.
+        super().process_errors([e for e in errors if not is_client_error(e)], execution_context)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

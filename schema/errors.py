@@ -10,7 +10,9 @@ from strawberry.extensions import MaskErrors
 from resolvers.errors import DomainError
 
 # graphql-core's wording when a value does not fit its type, in a literal or in a variable.
-_BAD_VALUE = re.compile(r"got invalid value|does not exist in '|Expected value of type|Expected type|cannot represent")
+_BAD_VALUE = re.compile(
+    r"got invalid value|has invalid value|does not exist in '|Expected value of type|Expected type|cannot represent"
+)
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -18,12 +20,17 @@ def _is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, (DomainError, GraphQLError))
 
 
+def is_client_error(error: GraphQLError) -> bool:
+    """The caller's mistake (bad input, no access, stale version), not a fault of ours."""
+    return _is_expected(error)
+
+
 def _with_code(error: GraphQLError) -> GraphQLError:
     if (error.extensions or {}).get("code"):
         return error
-    if error.original_error is None and _BAD_VALUE.search(error.message):
+    if _is_expected(error) and _BAD_VALUE.search(error.message):
         code = "BAD_USER_INPUT"
-    elif error.original_error is None:
+    elif _is_expected(error):
         code = "GRAPHQL_VALIDATION_FAILED"
     else:
         code = "INTERNAL_SERVER_ERROR"

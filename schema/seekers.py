@@ -60,7 +60,7 @@ class SeekerType(Node):
     async def referrals(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> Annotated[ReferralConnection, strawberry.lazy("schema.referrals")]:
-        from schema.referrals import ReferralType
+        from schema.referrals import ReferralConnection, ReferralType
 
         viewer = require_viewer(info)
         limit = clamp_first(first, 50)

@@ -86,7 +86,7 @@ async def build_network(db: Database) -> Network:
                 Membership(user_id=navigator.id, organization_id=navs.id, role=Role.NAVIGATOR, team_id=team.id, site_id=office.id),
                 Membership(user_id=teammate.id, organization_id=navs.id, role=Role.NAVIGATOR, team_id=team.id, site_id=office.id),
                 Membership(user_id=loner.id, organization_id=navs.id, role=Role.NAVIGATOR, site_id=office.id),
-                Membership(user_id=tracker.id, organization_id=navs.id, role=Role.NAVIGATOR, site_id=outreach.id),
+                Membership(user_id=tracker.id, organization_id=navs.id, role=Role.NAVIGATOR, team_id=team.id, site_id=outreach.id),
                 Membership(user_id=intake.id, organization_id=food.id, role=Role.PROGRAM_STAFF),
                 Membership(user_id=clinic_staff.id, organization_id=clinic.id, role=Role.PROGRAM_STAFF),
                 Membership(user_id=both.id, organization_id=clinic.id, role=Role.PROGRAM_STAFF),
@@ -100,6 +100,7 @@ async def build_network(db: Database) -> Network:
             email="sam@example.com",
             phone="+12025550143",
             contact_preference=ContactPreference.EMAIL,
+            created_by_user_id=navigator.id,
         )
         s.add(sam)
         await s.flush()

@@ -54,10 +54,11 @@ async def test_program_sees_new_live_referral_then_its_status_change_live(api: A
 
 
 async def test_navigator_sees_the_programs_update_live(api: Api, network: Network) -> None:
+    navigator_feed = await api.subscribe(CHANGES, as_=NAVIGATOR)
     created = (await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR))[
         "createReferral"
     ]
-    navigator_feed = await api.subscribe(CHANGES, as_=NAVIGATOR)
+    assert (await navigator_feed.next())["referralChanged"]["kind"] == "CREATED"
     await api.gql(
         UPDATE_STATUS,
         {"input": {"referralId": created["id"], "status": "PENDING", "expectedVersion": 1}},

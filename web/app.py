@@ -19,6 +19,7 @@ from resolvers.runtime import Runtime
 from web.auth import login
 from web.dashboards import dashboard
 from web.graphql import GraphQLEndpoint
+from web.links import status_link
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/auth/login", login, methods=["POST"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/r/{token}", status_link, methods=["GET", "POST"]),
             Route("/{path:path}", dashboard, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,

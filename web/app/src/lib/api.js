@@ -196,8 +196,8 @@ ${REFERRAL_FIELDS}`;
  *   onResync()         the page must refetch its query (RESYNC, or a reconnect before any event)
  * Returns a function that stops following.
  */
-export function followReferrals({ programId = null, query = SUBSCRIPTION, onEvent, onResync, onError }) {
-  const variables = { afterSeq: null, programId };
+export function followReferrals({ programId = null, afterSeq = null, query = SUBSCRIPTION, onEvent, onResync, onError }) {
+  const variables = { afterSeq, programId };
   // graphql-ws re-sends this same payload object on every reconnect, so keeping afterSeq current in
   // it is what makes the re-subscription resume where it left off.
   const payload = { query, variables };

@@ -16,7 +16,7 @@ query Viewer {
   viewer {
     id email name role
     organization { id name cocCode }
-    memberships { role organization { id name cocCode } team { id name } }
+    memberships { role organization { id name cocCode } team { id } }
     seeker { id firstName lastName }
   }
 }`;
@@ -26,7 +26,7 @@ mutation SwitchOrganization($organizationId: ID!) {
   switchOrganization(organizationId: $organizationId) {
     id email name role
     organization { id name cocCode }
-    memberships { role organization { id name cocCode } team { id name } }
+    memberships { role organization { id name cocCode } team { id } }
     seeker { id firstName lastName }
   }
 }`;

@@ -1,0 +1,201 @@
+"""What each notification says: Jinja2 templates, one per event and audience, in plain language.
+
+Each template in templates/notifications/ has the blocks `subject`, `text`, `html` (inside
+layout.html) and, for the seeker, `sms`. Messages are rendered when sent, from the referral as it is
+then and the facts of the change fixed when it was planned (`Notification.context`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from db.notifications import Channel, Notification, RecipientKind
+from db.programs import Program
+from db.referrals import Referral, ReferralStatus
+from db.seekers import ContactPreference
+from resolvers.channels import Email, Text
+from resolvers.links import PROGRAM_CHOICES, SEEKER_CHOICES, issue_link, link_url
+from resolvers.runtime import Runtime
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "notifications"
+SMS_LIMIT = 320
+
+STATUS_LABELS = {
+    ReferralStatus.NOT_UPDATED: "Not updated yet",
+    ReferralStatus.NEEDS_CLIENT_ACTION: "Waiting for the person to act",
+    ReferralStatus.PENDING: "In progress",
+    ReferralStatus.REFERRED_ELSEWHERE: "Referred somewhere else",
+    ReferralStatus.ELIGIBLE: "Eligible",
+    ReferralStatus.GOT_HELP: "Got help",
+    ReferralStatus.COULDNT_GET_HELP: "Couldn't get help",
+    ReferralStatus.COULDNT_CONTACT: "Couldn't reach the person",
+    ReferralStatus.NOT_ELIGIBLE: "Not eligible",
+    ReferralStatus.NO_CAPACITY: "No space right now",
+    ReferralStatus.NO_LONGER_INTERESTED: "No longer interested",
+}
+SEEKER_LINK_LABELS = {ReferralStatus.GOT_HELP: "I got help", ReferralStatus.COULDNT_GET_HELP: "I couldn't get help"}
+PROGRAM_LINK_LABELS = {
+    ReferralStatus.PENDING: "We're working on it",
+    ReferralStatus.ELIGIBLE: "They're eligible",
+    ReferralStatus.GOT_HELP: "They got help",
+    ReferralStatus.COULDNT_CONTACT: "We couldn't reach them",
+    ReferralStatus.NOT_ELIGIBLE: "Not eligible",
+    ReferralStatus.NO_CAPACITY: "No space right now",
+}
+PREFERENCE_LABELS = {
+    ContactPreference.EMAIL: "Email",
+    ContactPreference.TEXT: "Text message",
+    ContactPreference.PHONE: "Phone call",
+    ContactPreference.NONE: "They will reach out to you",
+}
+# Templates whose email offers one-click status links, and to whom.
+WITH_LINKS = {"created_seeker", "status_changed_seeker", "created_program"}
+
+_loader = FileSystemLoader(str(TEMPLATES))
+_html = Environment(loader=_loader, autoescape=select_autoescape(["html", "jinja"]), undefined=StrictUndefined)
+_text = Environment(loader=_loader, autoescape=False, trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
+
+
+def _block(template: Template, name: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(context)))
+
+
+def fit_sms(body: str, limit: int = SMS_LIMIT) -> str:
+    """One line, under `limit` characters, cut at a word with an ellipsis when too long."""
+    flat = re.sub(r"\s+", " ", body).strip()
+    if len(flat) < limit:
+        return flat
+    cut = flat[: limit - 2].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+async def _referral(session: AsyncSession, referral_id: int) -> Referral | None:
+    return await session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .options(
+            joinedload(Referral.seeker),
+            joinedload(Referral.program).joinedload(Program.organization),
+            joinedload(Referral.navigator),
+        )
+    )
+
+
+def _links(runtime: Runtime, notification: Notification, referral: Referral) -> list[dict[str, str]]:
+    if notification.template not in WITH_LINKS or notification.channel is not Channel.EMAIL:
+        return []
+    if notification.recipient_kind is RecipientKind.SEEKER:
+        choices, labels = SEEKER_CHOICES, SEEKER_LINK_LABELS
+    else:
+        choices, labels = PROGRAM_CHOICES, PROGRAM_LINK_LABELS
+    return [
+        {
+            "label": labels[status],
+            "url": link_url(
+                runtime,
+                issue_link(
+                    runtime,
+                    referral_id=referral.id,
+                    status=status,
+                    party=notification.recipient_kind,
+                    address=notification.address,
+                ),
+            ),
+        }
+        for status in choices
+        if status is not referral.status
+    ]
+
+
+def _why(notification: Notification) -> str:
+    return {
+        RecipientKind.SEEKER: "You asked to be contacted this way. Tell your navigator or the program if you want this to change.",
+        RecipientKind.NAVIGATOR: "You made this referral. You can turn off these emails in your notification settings.",
+        RecipientKind.PROGRAM: "This address receives the program's referrals.",
+    }[notification.recipient_kind]
+
+
+async def _context(session: AsyncSession, runtime: Runtime, notification: Notification) -> dict[str, Any] | None:
+    base: dict[str, Any] = {
+        "dashboard_url": f"{runtime.settings.public_url}/",
+        "link_days": max(1, runtime.settings.link_ttl_seconds // 86400),
+        "why": _why(notification),
+        "links": [],
+        "links_intro": "",
+    }
+    facts = dict(notification.context or {})
+    if notification.template == "digest_program":
+        program = await session.get(Program, facts["program_id"])
+        if program is None:
+            return None
+        rows = await session.scalars(
+            select(Referral)
+            .where(Referral.id.in_(facts["referral_ids"]))
+            .options(joinedload(Referral.seeker))
+            .order_by(Referral.created_at, Referral.id)
+        )
+        referrals = [
+            {"seeker_name": f"{r.seeker.first_name} {r.seeker.last_name}", "created_at": r.created_at.strftime("%b %d, %H:%M UTC")}
+            for r in rows.unique()
+        ]
+        return {**base, "program": program.name, "referrals": referrals}
+    assert notification.referral_id is not None
+    referral = await _referral(session, notification.referral_id)
+    if referral is None:
+        return None
+    seeker = referral.seeker
+    show_contact = referral.contact_preference is not ContactPreference.NONE and referral.consent
+    links = _links(runtime, notification, referral)
+    status = facts.get("status")
+    previous = facts.get("previous")
+    return {
+        **base,
+        **facts,
+        "links": links,
+        "links_intro": "Update the status with one click:"
+        if notification.recipient_kind is RecipientKind.PROGRAM
+        else "When you know how it went, tell us with one click:",
+        "kind": referral.kind.name,
+        "program": referral.program.name,
+        "organization": referral.program.organization.name,
+        "external_url": referral.program.external_url,
+        "seeker_first_name": seeker.first_name,
+        "seeker_name": f"{seeker.first_name} {seeker.last_name}",
+        "seeker_email": seeker.email if show_contact else None,
+        "seeker_phone": seeker.phone if show_contact else None,
+        "preference_label": PREFERENCE_LABELS[referral.contact_preference],
+        "referred_by": referral.navigator.name if referral.navigator else None,
+        "screener_answers": referral.screener_answers or [],
+        "status_label": STATUS_LABELS[ReferralStatus[status]] if status else STATUS_LABELS[referral.status],
+        "previous_label": STATUS_LABELS[ReferralStatus[previous]] if previous else "",
+        "note": facts.get("note"),
+        "comment": facts.get("comment", ""),
+        "actor": facts.get("actor") or "Someone",
+        "source": facts.get("source"),
+    }
+
+
+async def render(session: AsyncSession, runtime: Runtime, notification: Notification) -> Email | Text | None:
+    """The message to send, or None when what it was about is gone."""
+    context = await _context(session, runtime, notification)
+    if context is None:
+        return None
+    name = f"{notification.template}.jinja"
+    if notification.channel is Channel.SMS:
+        return Text(key=notification.idempotency_key, to=notification.address, body=fit_sms(_block(_text.get_template(name), "sms", context)))
+    text_template = _text.get_template(name)
+    return Email(
+        key=notification.idempotency_key,
+        to=notification.address,
+        subject=" ".join(_block(text_template, "subject", context).split()),
+        text=_block(text_template, "text", context).strip() + "\n",
+        html=_html.get_template(name).render(context),
+    )
+

@@ -1,0 +1,180 @@
+"""Browser tests: the real server on a fresh demo database, driven through Debian's Chromium.
+
+Run on their own (Playwright's sync API and pytest-asyncio do not mix):
+    .venv/bin/pytest tests/browser -q -p no:asyncio
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "web" / "dist" / "index.html"
+CHROMIUM = os.environ.get("REFERLOOP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    # Background tabs must keep their timers and sockets running: several people are watching at once.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+PASSWORD = "referloop-demo"
+ACCOUNTS = {
+    "seeker": "seeker@demo.referloop.org",
+    "navigator": "navigator@demo.referloop.org",
+    "intake": "intake@demo.referloop.org",
+    "ce": "ce@demo.referloop.org",
+    "admin": "admin@demo.referloop.org",
+}
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = ROOT / "var" / "screenshots"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+
+    def post_json(self, path: str, body: dict, token: str | None = None) -> dict:
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def token(self, who: str) -> str:
+        return self.post_json("/auth/login", {"email": ACCOUNTS[who], "password": PASSWORD})["token"]
+
+    def graphql(self, who: str, query: str, variables: dict | None = None) -> dict:
+        body = self.post_json("/graphql", {"query": query, "variables": variables or {}}, token=self.token(who))
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+
+def _ensure_dashboards_built() -> None:
+    if DIST.is_file():
+        return
+    app = ROOT / "web" / "app"
+    subprocess.run("npm ci --no-audit --no-fund --loglevel=error && npm run build", shell=True, cwd=app, check=True)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _ensure_dashboards_built()
+    tmp = tmp_path_factory.mktemp("browser-db")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'db.sqlite3'}",
+        "REFERLOOP_ENV": "development",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("BROADCAST_URL", None)
+    for command in (["migrate"], ["seed"]):
+        subprocess.run([sys.executable, "-m", "web.cli", *command], cwd=ROOT, env=env, check=True)
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{(tmp / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer /healthz:\n{(tmp / 'server.log').read_text()}")
+            time.sleep(0.1)
+        yield Server(url=url, env=env)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sign_in(browser, server: Server):
+    """sign_in("navigator") -> a page signed in through the sign-in form, in its own browser context."""
+    contexts = []
+
+    def open_as(who: str, *, viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: print(f"[{who}] page error: {error}"))
+        page.goto("/login")
+        page.get_by_label("Email").fill(ACCOUNTS[who])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def save_screenshot(page, name: str, *, doc: bool = True) -> Path:
+    """var/screenshots/<name>.png (git-ignored); a copy goes to docs/screenshots/ for the README."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if doc:
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
+    return path

@@ -1,0 +1,111 @@
+"""Live delivery under pressure: bounded queues, resync, the replay window, authorization at push."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from collections.abc import AsyncIterator
+
+import pytest
+
+from db.engine import Database
+from db.settings import Settings
+from resolvers.live import RESYNC, Delivery, referral_changes
+from resolvers.outbox import prune_events
+from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral
+from resolvers.runtime import Runtime
+from resolvers.seekers import NewSeeker
+from resolvers.viewer import load_viewer
+from tests.documents import CHANGES, CREATE_REFERRAL, new_seeker_referral
+from tests.support import Api, Network
+
+
+@pytest.fixture
+async def runtime(settings: Settings, network: Network) -> AsyncIterator[Runtime]:
+    # A small queue, so overflowing it takes a handful of referrals rather than hundreds.
+    started = Runtime.create(replace(settings, subscriber_queue_size=8))
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def _viewer(runtime: Runtime, email: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from db.accounts import User
+
+    async with runtime.db.read() as s:
+        user_id = await s.scalar(select(User.id).where(User.email == email))
+        return await load_viewer(s, user_id)
+
+
+def _referral(network: Network, n: int) -> NewReferral:
+    return NewReferral(
+        program_id=network.pks["pantry"],
+        seeker=NewSeeker(first_name=f"Person{n}", last_name="Test", email=f"p{n}@example.com"),
+        consent=True,
+        screener_answers=[ScreenerAnswer("household_size", "2")],
+    )
+
+
+async def test_a_subscriber_that_stops_reading_never_delays_the_others(runtime: Runtime, network: Network) -> None:
+    navigator = await _viewer(runtime, "navigator@test.example")
+    intake = await _viewer(runtime, "intake@test.example")
+    total = runtime.settings.subscriber_queue_size * 2
+
+    stalled = referral_changes(runtime.live, intake, after_seq=None, program_id=None)
+    stalled_first = asyncio.create_task(anext(stalled))  # subscribes, then never reads again
+    fast = referral_changes(runtime.live, intake, after_seq=None, program_id=None)
+
+    async def read_all() -> list[Delivery]:
+        return [await anext(fast) for _ in range(total)]
+
+    reading = asyncio.create_task(read_all())
+    await asyncio.sleep(0.05)
+    for n in range(total):
+        await create_referral(runtime, navigator, _referral(network, n))
+
+    received = await asyncio.wait_for(reading, 10)
+    assert [d.kind for d in received] == ["CREATED"] * total
+    assert [d.seq for d in received] == sorted({d.seq for d in received})
+
+    first = await asyncio.wait_for(stalled_first, 5)
+    backlog = [first]
+    while True:
+        try:
+            backlog.append(await asyncio.wait_for(anext(stalled), 0.2))
+        except TimeoutError:
+            break
+    assert any(d.kind == RESYNC for d in backlog), "an overflowing subscriber is told to refetch"
+    assert len(backlog) <= runtime.settings.subscriber_queue_size + 1
+    await stalled.aclose()
+    await fast.aclose()
+
+
+async def test_replay_from_before_the_window_asks_for_a_refetch(api: Api, network: Network, db: Database) -> None:
+    for _ in range(3):
+        await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    async with db.write() as session:
+        assert await prune_events(session, retention_days=0) == 2
+
+    feed = await api.subscribe(CHANGES, {"afterSeq": 0}, as_="intake@test.example")
+    first = (await feed.next())["referralChanged"]
+    assert first["kind"] == "RESYNC" and first["referral"] is None
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    after = (await feed.next())["referralChanged"]
+    assert after["kind"] == "CREATED" and after["seq"] > first["seq"]
+    await feed.close()
+
+
+async def test_program_filter_narrows_the_stream(api: Api, network: Network) -> None:
+    feed = await api.subscribe(CHANGES, {"programId": network["clinic_program"]}, as_="navigator@test.example")
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    clinic = await api.gql(
+        CREATE_REFERRAL,
+        {"input": new_seeker_referral(network["clinic_program"], screenerAnswers=[])},
+        as_="navigator@test.example",
+    )
+    pushed = (await feed.next())["referralChanged"]
+    assert pushed["referral"]["id"] == clinic["createReferral"]["id"]
+    await feed.nothing()
+    await feed.close()

@@ -1,0 +1,93 @@
+"""`/r/<token>`: the status links in notification emails.
+
+GET only shows what the link would do (link previews and mail scanners fetch links, and must change
+nothing); the form on that page POSTs back to the same address to make the change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from db.notifications import RecipientKind
+from resolvers.links import LinkError, LinkProblem, confirm_link, read_link
+from resolvers.messages import PROGRAM_LINK_LABELS, SEEKER_LINK_LABELS, STATUS_LABELS
+from resolvers.runtime import Runtime
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+PROBLEM_TITLES = {
+    LinkProblem.INVALID: "This link doesn't work",
+    LinkProblem.EXPIRED: "This link has expired",
+    LinkProblem.USED: "This link was already used",
+    LinkProblem.GONE: "This referral can't be updated here",
+    LinkProblem.UNCHANGED: "Nothing to change",
+    LinkProblem.STALE: "Please try again",
+}
+PROBLEM_STATUS = {
+    LinkProblem.INVALID: 400,
+    LinkProblem.EXPIRED: 410,
+    LinkProblem.USED: 410,
+    LinkProblem.GONE: 404,
+    LinkProblem.UNCHANGED: 200,
+    LinkProblem.STALE: 409,
+}
+# No one else's page may frame these, and no referrer leaks the token.
+HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def _page(request: Request, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
+    runtime: Runtime = request.state.runtime
+    context = {"home": f"{runtime.settings.public_url}/", "for_program": False, **context}
+    return templates.TemplateResponse(request, "link.html", context, status_code=status_code, headers=HEADERS)
+
+
+def _problem(request: Request, error: LinkError) -> HTMLResponse:
+    return _page(
+        request,
+        {"state": "problem", "title": PROBLEM_TITLES[error.problem], "message": error.message},
+        PROBLEM_STATUS[error.problem],
+    )
+
+
+async def status_link(request: Request) -> HTMLResponse:
+    runtime: Runtime = request.state.runtime
+    token = request.path_params["token"]
+    if request.method == "POST":
+        try:
+            referral = await confirm_link(runtime, token)
+        except LinkError as error:
+            return _problem(request, error)
+        return _page(
+            request,
+            {"state": "done", "title": "Thank you. It's updated.", "program": referral.program.name, "status_label": STATUS_LABELS[referral.status]},
+        )
+    try:
+        action = await read_link(runtime, token)
+    except LinkError as error:
+        return _problem(request, error)
+    for_program = action.party is RecipientKind.PROGRAM
+    label = (PROGRAM_LINK_LABELS if for_program else SEEKER_LINK_LABELS)[action.status]
+    seeker = action.referral.seeker
+    return _page(
+        request,
+        {
+            "state": "confirm",
+            "title": f"Confirm: {label}",
+            "button": label[0].lower() + label[1:],
+            "program": action.referral.program.name,
+            "seeker_name": f"{seeker.first_name} {seeker.last_name}",
+            "for_program": for_program,
+            "current_label": STATUS_LABELS[action.referral.status],
+            "status_label": STATUS_LABELS[action.status],
+            "action": request.url.path,
+        },
+    )
