@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from db.accounts import Organization
@@ -12,6 +12,7 @@ from db.programs import Program, ProgramCategory, ProgramCategoryTag, ProgramSer
 from resolvers.errors import BadInput, NotFound
 from resolvers.pagination import Page, keyset_page
 from resolvers.runtime import Runtime
+from resolvers.search import every_word_matches
 
 PROGRAM_LOAD = (
     joinedload(Program.organization),
@@ -32,15 +33,7 @@ async def search_programs(
 ) -> Page[Program]:
     """Active programs matching every given filter, by name."""
     stmt = select(Program).join(Program.organization).where(Program.is_active.is_(True)).options(*PROGRAM_LOAD)
-    for word in (search or "").split():
-        pattern = f"%{word.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Program.name).like(pattern),
-                func.lower(Program.description).like(pattern),
-                func.lower(Organization.name).like(pattern),
-            )
-        )
+    stmt = stmt.where(*every_word_matches(search, Program.name, Program.description, Organization.name))
     if category is not None:
         stmt = stmt.where(
             exists().where(ProgramCategoryTag.program_id == Program.id, ProgramCategoryTag.category == category)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Role
@@ -15,6 +15,7 @@ from db.seekers import ContactPreference, Seeker
 from resolvers import policy
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.runtime import Runtime
+from resolvers.search import every_word_matches
 from resolvers.viewer import Viewer
 
 PROFILE_LOOKUP_LIMIT = 300
@@ -99,17 +100,10 @@ async def seeker_profiles(runtime: Runtime, viewer: Viewer, *, search: str | Non
         .order_by(Seeker.updated_at.desc(), Seeker.id.desc())
         .limit(PROFILE_LOOKUP_LIMIT)
     )
-    stmt = select(Seeker).where(Seeker.id.in_(recent))
-    for word in (search or "").split():
-        pattern = f"%{word.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Seeker.first_name).like(pattern),
-                func.lower(Seeker.last_name).like(pattern),
-                func.lower(Seeker.email).like(pattern),
-                Seeker.phone.like(f"%{word}%"),
-            )
-        )
+    stmt = select(Seeker).where(
+        Seeker.id.in_(recent),
+        *every_word_matches(search, Seeker.first_name, Seeker.last_name, Seeker.email, Seeker.phone),
+    )
     stmt = stmt.order_by(Seeker.updated_at.desc(), Seeker.id.desc()).limit(first)
     async with runtime.db.read() as session:
         return (await session.scalars(stmt)).all()

@@ -4,7 +4,6 @@ Eligible, and the navigator and the seeker see that without reloading."""
 from __future__ import annotations
 
 import json
-
 import statistics
 import time
 import uuid
