@@ -40,8 +40,13 @@ serve: install
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The same suite twice: the embedded default (SQLite, in-memory bus), then PostgreSQL and Redis.
 test-api: install
 	$(BIN)/pytest tests --ignore=tests/browser -q
+	bash tests/services.sh start; status=0; \
+	TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:54329 TEST_BROADCAST_URL=redis://127.0.0.1:63799 \
+	  $(BIN)/pytest tests --ignore=tests/browser -q || status=$$?; \
+	bash tests/services.sh stop; exit $$status
 
 test-browser: install dashboards chromium
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser -q -p no:asyncio; fi

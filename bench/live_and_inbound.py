@@ -348,7 +348,8 @@ class Referral:
 
 
 async def live_phase(
-    server: Server, http: httpx.AsyncClient, token: str, referral_id: str, *, dashboards: int, changes: int, timeout: float
+    server: Server, http: httpx.AsyncClient, token: str, referral_id: str, *, dashboards: int, changes: int, timeout: float,
+    verbose: bool = False,
 ) -> LiveResult:
     headers = {"authorization": f"Bearer {token}"}
     fanout = Fanout(dashboards)
@@ -397,6 +398,12 @@ async def live_phase(
             result.from_response += [t - answered for t in arrivals]
             if arrivals:
                 result.last_from_send.append(max(arrivals) - sent)
+                if verbose:
+                    log(
+                        f"  change to v{version}: mutation {ms(answered - sent)}, first dashboard "
+                        f"{ms(min(arrivals) - sent)}, median {ms(percentile(arrivals, 0.5) - sent)}, "
+                        f"last {ms(max(arrivals) - sent)} after sending"
+                    )
             await asyncio.sleep(0.05)  # a short gap, so that each change is measured on its own
         result.server_cpu = server.cpu_seconds() - server_cpu
         result.client_cpu = time.process_time() - client_cpu
@@ -421,8 +428,10 @@ async def live_phase(
 class InboundResult:
     sequential_rps: float = 0.0
     sequential_p50: float = 0.0
+    sequential_cpu: float = 0.0  # server CPU seconds per request
     concurrent_rps: float = 0.0
     concurrent_p50: float = 0.0
+    concurrent_cpu: float = 0.0
     concurrency: int = 0
     requests: tuple[int, int] = (0, 0)
     page_statements: list[str] = field(default_factory=list)
@@ -460,13 +469,15 @@ async def inbound_statements(url: str, token: str) -> tuple[list[str], list[str]
         await runtime.db.dispose()
 
 
-async def inbound_http(base: str, token: str, *, sequential: int, concurrent: int, concurrency: int) -> InboundResult:
+async def inbound_http(
+    server: Server, token: str, *, sequential: int, concurrent: int, concurrency: int
+) -> InboundResult:
     from tests.documents import INBOUND
 
     result = InboundResult(concurrency=concurrency, requests=(sequential, concurrent))
     headers = {"authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=30, limits=limits) as http:
 
         async def one() -> float:
             started = time.perf_counter()
@@ -482,9 +493,10 @@ async def inbound_http(base: str, token: str, *, sequential: int, concurrent: in
         for _ in range(10):  # warm up connections, caches and the server's imports
             await one()
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), server.cpu_seconds()
         times = [await one() for _ in range(sequential)]
         result.sequential_rps = sequential / (time.perf_counter() - started)
+        result.sequential_cpu = (server.cpu_seconds() - cpu) / sequential
         result.sequential_p50 = percentile(times, 0.5)
 
         remaining = iter(range(concurrent))
@@ -494,9 +506,10 @@ async def inbound_http(base: str, token: str, *, sequential: int, concurrent: in
             for _ in remaining:
                 times.append(await one())
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), server.cpu_seconds()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.concurrent_rps = concurrent / (time.perf_counter() - started)
+        result.concurrent_cpu = (server.cpu_seconds() - cpu) / concurrent
         result.concurrent_p50 = percentile(times, 0.5)
     return result
 
@@ -536,6 +549,8 @@ def describe_inbound(r: InboundResult) -> list[str]:
         f"{r.concurrent_rps:.0f} req/s at concurrency {r.concurrency} (p50 {ms(r.concurrent_p50)}), "
         f"{len(page)} SQL statements per request (+{len(auth)} to authenticate) "
         f"[{r.requests[0]} + {r.requests[1]} requests; {r.total_count} referrals in the list]",
+        f"{'':20}server CPU per request {ms(r.sequential_cpu)} sequential, {ms(r.concurrent_cpu)} at concurrency "
+        f"{r.concurrency}",
     ]
 
 
@@ -565,7 +580,7 @@ async def run(args: argparse.Namespace) -> None:
             if not args.skip_inbound:
                 auth, page, total = await inbound_statements(url, token)
                 inbound = await inbound_http(
-                    server.base, token, sequential=args.requests, concurrent=args.requests * 2, concurrency=args.concurrency
+                    server, token, sequential=args.requests, concurrent=args.requests, concurrency=args.concurrency
                 )
                 inbound.auth_statements, inbound.page_statements, inbound.total_count = auth, page, total
                 log(describe_inbound(inbound)[0])
@@ -573,7 +588,8 @@ async def run(args: argparse.Namespace) -> None:
             lives = []
             for n, referral_id in zip(args.dashboards, seeded.live_referrals, strict=True):
                 result = await live_phase(
-                    server, http, token, referral_id, dashboards=n, changes=args.changes, timeout=args.timeout
+                    server, http, token, referral_id, dashboards=n, changes=args.changes, timeout=args.timeout,
+                    verbose=args.verbose,
                 )
                 for line in describe_live(result):
                     log(line)
@@ -618,7 +634,7 @@ def main() -> None:
     parser.add_argument("--dashboards", type=lambda s: [int(x) for x in s.split(",") if x], default=[100, 1000],
                         help="comma-separated numbers of subscribed dashboards (default 100,1000)")
     parser.add_argument("--changes", type=int, default=20, help="measured status changes per live phase (default 20)")
-    parser.add_argument("--requests", type=int, default=200, help="sequential inbound requests; twice as many run concurrently")
+    parser.add_argument("--requests", type=int, default=200, help="inbound requests, sequentially and again concurrently (default 200)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--inbound-referrals", type=int, default=240, help="live referrals seeded for the inbound page")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for any one step")
@@ -626,7 +642,7 @@ def main() -> None:
     parser.add_argument("--skip-inbound", action="store_true")
     parser.add_argument("--notifications", action="store_true", help="run the notifications worker in the server too")
     parser.add_argument("--profile", type=Path, default=None, help="run the server under cProfile, writing stats here")
-    parser.add_argument("--verbose", action="store_true", help="also print the SQL statements of an inbound request")
+    parser.add_argument("--verbose", action="store_true", help="also print each change's timings and the SQL statements of an inbound request")
     args = parser.parse_args()
     if args.profile is not None:
         args.profile = args.profile.resolve()

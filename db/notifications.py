@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, enum_column, utcnow
@@ -45,7 +45,7 @@ class Notification(Base):
     # event for the same person and channel cannot insert, and SMTP's Message-ID is derived from it.
     idempotency_key: Mapped[str] = mapped_column(String(400), unique=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
-    event_seq: Mapped[int | None] = mapped_column(Integer)
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
     event: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     template: Mapped[str] = mapped_column(String(64))
     recipient_kind: Mapped[RecipientKind] = mapped_column(enum_column(RecipientKind))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import create_engine, text
 
 from db import migrate
 from db.engine import Database
@@ -17,18 +20,50 @@ from tests.support import Api, Network, build_network
 from web.app import create_app
 
 
+# `make test` runs the suite twice: on SQLite with the in-memory bus, then on PostgreSQL and Redis.
+POSTGRES = os.environ.get("TEST_POSTGRES_URL")  # e.g. postgresql+asyncpg://postgres@127.0.0.1:54329
+BROADCAST = os.environ.get("TEST_BROADCAST_URL", "memory://")
+TEMPLATE_DB = "referloop_template"
+_numbers = itertools.count()
+
+
+def _postgres_admin() -> object:
+    assert POSTGRES
+    return create_engine(POSTGRES.replace("+asyncpg", "+psycopg") + "/postgres", isolation_level="AUTOCOMMIT")
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per run, copied for every test."""
+    if POSTGRES is None:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+        return
+    admin = _postgres_admin()
+    with admin.connect() as c:  # type: ignore[attr-defined]
+        c.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+    migrate.upgrade(f"{POSTGRES}/{TEMPLATE_DB}")
+    yield TEMPLATE_DB
+    admin.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def database_url(migrated_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "referloop.sqlite3"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES is None:
+        path = tmp_path / "referloop.sqlite3"
+        shutil.copyfile(migrated_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"referloop_test_{os.getpid()}_{next(_numbers)}"
+    admin = _postgres_admin()
+    with admin.connect() as c:  # type: ignore[attr-defined]
+        c.execute(text(f"CREATE DATABASE {name} TEMPLATE {migrated_template} STRATEGY FILE_COPY"))
+    yield f"{POSTGRES}/{name}"
+    with admin.connect() as c:  # type: ignore[attr-defined]
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -36,6 +71,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
+        broadcast_url=BROADCAST,
         secret_key="test-secret-key-for-signing-tokens-000",
         subscriber_queue_size=64,
         relay_interval_seconds=0.5,

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from db.engine import Database
 from db.notifications import Notification, NotificationStatus
 from db.settings import Settings
+from tests.conftest import BROADCAST
 
 SMS_SID = "ACtest0000000000000000000000000000"
 SMS_TOKEN = "sms-test-token"
@@ -144,6 +145,7 @@ def notification_settings(database_url: str, smtp_port: int, sms_port: int, **ov
         "secret_key": "test-secret-key-for-signing-tokens-000",
         "subscriber_queue_size": 64,
         "relay_interval_seconds": 0.5,
+        "broadcast_url": BROADCAST,
         "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
         "mail_from": "Referloop <no-reply@referloop.test>",
         "sms_url": f"http://127.0.0.1:{sms_port}",

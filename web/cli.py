@@ -1,9 +1,10 @@
-"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve."""
+"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve, send notifications."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 import uvicorn
@@ -31,6 +32,33 @@ def _seed(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _worker(args: argparse.Namespace) -> None:
+    from resolvers.delivery import DeliveryWorker
+    from resolvers.runtime import Runtime
+
+    async def run() -> None:
+        runtime = Runtime.create(Settings.from_env(notifications_worker=False))
+        worker = DeliveryWorker(runtime)
+        try:
+            if args.once:
+                result = await worker.run_once()
+                while result.claimed:
+                    print(f"claimed {result.claimed}: sent {result.sent}, to retry {result.retried}, failed {result.failed}")
+                    result = await worker.run_once()
+                return
+            stopping = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+            await worker.start()
+            print(f"notification worker {worker.worker_id} is sending; Ctrl-C stops it")
+            await stopping.wait()
+        finally:
+            await worker.stop()
+            await runtime.db.dispose()
+
+    asyncio.run(run())
+
+
 def _serve(args: argparse.Namespace) -> None:
     uvicorn.run("web.app:app", host=args.host, port=args.port, proxy_headers=False, log_level="info")
 
@@ -46,6 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+    worker = commands.add_parser(
+        "worker", help="send notifications (run web servers with NOTIFICATIONS_WORKER=0 to leave it to this)"
+    )
+    worker.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    worker.set_defaults(run=_worker)
     args = parser.parse_args(argv)
     args.run(args)
 

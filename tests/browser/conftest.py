@@ -44,6 +44,7 @@ ACCOUNTS = {
     "intake": "intake@demo.referloop.org",
     "ce": "ce@demo.referloop.org",
     "admin": "admin@demo.referloop.org",
+    "multi": "multi@demo.referloop.org",  # program staff in one organization, navigator in another
 }
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -170,11 +171,16 @@ def sign_in(browser, server: Server):
 
 
 def save_screenshot(page, name: str, *, doc: bool = True) -> Path:
-    """var/screenshots/<name>.png (git-ignored); a copy goes to docs/screenshots/ for the README."""
+    """var/screenshots/<name>.png (git-ignored), every run.
+
+    The committed copy in docs/screenshots/ (shown in the README) is written when it is missing, or
+    on every run with REFERLOOP_DOC_SCREENSHOTS=1, so that ordinary test runs leave git clean.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
-    if doc:
+    committed = DOC_SCREENSHOTS / f"{name}.png"
+    if doc and (not committed.exists() or os.environ.get("REFERLOOP_DOC_SCREENSHOTS") == "1"):
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
+        shutil.copyfile(path, committed)
     return path

@@ -4,6 +4,7 @@ Eligible, and the navigator and the seeker see that without reloading."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 import uuid
@@ -68,6 +69,49 @@ def refer_through_the_form(navigator, program: dict, seeker: dict, comment: str)
     form.get_by_test_id("consent").check()
 
 
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_screenshots(server: Server, sign_in, width: str) -> None:
+    viewport = DESKTOP if width == "desktop" else PHONE
+    # One of each page goes to docs/: the phone shots of the seeker's and sign-in pages, desktop for the rest.
+    doc_phone = {"login", "seeker"}
+
+    def shoot(page, name: str) -> None:
+        # The wall's committed picture is the 1080p one taken in test_wall_reconnects_and_catches_up.
+        save_screenshot(page, f"{name}-{width}", doc=name != "wall" and (name in doc_phone) == (width == "phone"))
+
+    login = sign_in("seeker", viewport=viewport)  # signs in; shoot the sign-in page on a fresh one below
+    login_page = login.context.browser.new_context(viewport=viewport, base_url=server.url).new_page()
+    login_page.goto("/login")
+    expect(login_page.get_by_role("heading", name="Sign in to Referloop")).to_be_visible()
+    shoot(login_page, "login")
+    login_page.context.close()
+
+    expect(login.get_by_test_id("seeker-referral").first).to_be_visible()
+    shoot(login, "seeker")
+
+    navigator = sign_in("navigator", viewport=viewport)
+    expect(navigator.get_by_test_id("program-card").first).to_be_visible()
+    expect(navigator.get_by_test_id("person").first).to_be_visible()
+    shoot(navigator, "navigator")
+    program = live_program_of_intake(server)
+    navigator.get_by_label("What does the person need?").fill(program["name"])
+    navigator.get_by_role("button", name="Search", exact=True).click()
+    navigator.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]').get_by_role(
+        "button", name=CONNECT_LABEL[program["connectMode"]]
+    ).click()
+    expect(navigator.get_by_test_id("referral-form")).to_be_visible()
+    shoot(navigator, "referral-form")
+
+    intake = sign_in("intake", viewport=viewport)
+    expect(intake.get_by_test_id("inbound-referral").first).to_be_visible()
+    shoot(intake, "program")
+
+    wall = sign_in("ce", viewport=viewport)
+    expect(wall.get_by_test_id("wall")).to_be_visible()
+    expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
+    shoot(wall, "wall")
+
+
 def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) -> None:
     program = live_program_of_intake(server)
     seeker = demo_seeker(server)
@@ -92,7 +136,8 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) ->
     shown_after = time.monotonic() - started
     assert shown_after < 2.0
     expect(card).to_contain_text(program["name"])
-    expect(card).to_contain_text("New")
+    expect(card).to_have_class(re.compile(r"\bis-new\b"))  # highlighted, not a modal or a sound
+    expect(card.locator(".new-tag")).to_have_text("New")
     referral_id = card.get_attribute("data-referral-id")
     expect(form).to_be_hidden()
     expect(navigator.get_by_role("status").filter(has_text="Referral sent")).to_be_visible()
@@ -225,48 +270,6 @@ def _make_referral(server: Server, program: dict) -> dict:
     return data["createReferral"]
 
 
-@pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_screenshots(server: Server, sign_in, width: str) -> None:
-    viewport = DESKTOP if width == "desktop" else PHONE
-    # One of each page goes to docs/: the phone shots of the seeker's and sign-in pages, desktop for the rest.
-    doc_phone = {"login", "seeker"}
-
-    def shoot(page, name: str) -> None:
-        save_screenshot(page, f"{name}-{width}", doc=(name in doc_phone) == (width == "phone"))
-
-    login = sign_in("seeker", viewport=viewport)  # signs in; shoot the sign-in page on a fresh one below
-    login_page = login.context.browser.new_context(viewport=viewport, base_url=server.url).new_page()
-    login_page.goto("/login")
-    expect(login_page.get_by_role("heading", name="Sign in to Referloop")).to_be_visible()
-    shoot(login_page, "login")
-    login_page.context.close()
-
-    expect(login.get_by_test_id("seeker-referral").first).to_be_visible()
-    shoot(login, "seeker")
-
-    navigator = sign_in("navigator", viewport=viewport)
-    expect(navigator.get_by_test_id("program-card").first).to_be_visible()
-    expect(navigator.get_by_test_id("person").first).to_be_visible()
-    shoot(navigator, "navigator")
-    program = live_program_of_intake(server)
-    navigator.get_by_label("What does the person need?").fill(program["name"])
-    navigator.get_by_role("button", name="Search", exact=True).click()
-    navigator.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]').get_by_role(
-        "button", name=CONNECT_LABEL[program["connectMode"]]
-    ).click()
-    expect(navigator.get_by_test_id("referral-form")).to_be_visible()
-    shoot(navigator, "referral-form")
-
-    intake = sign_in("intake", viewport=viewport)
-    expect(intake.get_by_test_id("inbound-referral").first).to_be_visible()
-    shoot(intake, "program")
-
-    wall = sign_in("ce", viewport=viewport)
-    expect(wall.get_by_test_id("wall")).to_be_visible()
-    expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
-    shoot(wall, "wall")
-
-
 def test_sign_in_errors_and_return_to_the_page_asked_for(server: Server, browser) -> None:
     from tests.browser.conftest import ACCOUNTS, PASSWORD
 
@@ -349,3 +352,93 @@ def test_pages_pass_axe_wcag_aa(server: Server, sign_in, browser) -> None:
 
     found = {page: p for page, p in problems.items() if p}
     assert not found, "\n".join(f"{page}: {p}" for page, ps in found.items() for p in ps)
+
+
+def test_referral_form_works_from_the_keyboard(server: Server, sign_in) -> None:
+    seeker = demo_seeker(server)
+    navigator = sign_in("navigator")
+    search = navigator.get_by_label("What does the person need?")
+    search.focus()
+    navigator.keyboard.type("Dental")
+    navigator.keyboard.press("Enter")
+    card = navigator.get_by_test_id("program-card").first
+    expect(card).to_be_visible()
+    expect(navigator.get_by_test_id("program-card")).to_have_count(1)
+    for _ in range(12):  # Tab through the form controls to the card's connect button
+        navigator.keyboard.press("Tab")
+        if card.get_by_role("button").first.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        pytest.fail("the connect button was not reachable with Tab")
+    navigator.keyboard.press("Enter")
+    form = navigator.get_by_test_id("referral-form")
+    expect(form).to_be_visible()
+    typeahead = form.get_by_role("combobox", name="Use contact info on file")
+    expect(typeahead).to_be_focused()
+    navigator.keyboard.type(seeker["firstName"])
+    expect(form.get_by_role("option").first).to_contain_text(seeker["firstName"])
+    navigator.keyboard.press("ArrowDown")
+    navigator.keyboard.press("ArrowUp")
+    navigator.keyboard.press("Enter")
+    expect(form.get_by_text("Using contact info on file for")).to_contain_text(seeker["lastName"])
+    # Submitting without consent or screener answers says what to fix, and sends nothing.
+    form.locator('button[type="submit"]').focus()
+    navigator.keyboard.press("Enter")
+    expect(form.get_by_role("alert").first).to_contain_text("Please fix the following")
+    navigator.keyboard.press("Escape")
+    expect(form).to_be_hidden()
+
+
+def test_organization_switcher(server: Server, sign_in) -> None:
+    page = sign_in("multi")
+    switcher = page.get_by_label("Acting for organization")
+    expect(switcher).to_be_visible()
+    expect(switcher.locator("option")).to_have_count(2)
+    first_path = page.url.rsplit("/", 1)[-1]
+    other = switcher.locator("option:not(:checked)").first
+    other_label = other.inner_text()
+    switcher.select_option(label=other_label)
+    page.wait_for_url(lambda url: not url.endswith("/" + first_path))
+    expect(switcher.locator("option:checked")).to_have_text(other_label)
+    expect(page.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    # And back again.
+    switcher.select_option(index=[o.inner_text() for o in switcher.locator("option").all()].index(other_label) ^ 1)
+    page.wait_for_url(lambda url: url.endswith("/" + first_path))
+    expect(page.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_stale_update_is_explained_and_reloaded(server: Server, browser) -> None:
+    """CONFLICT: someone changed the referral since this page loaded (and no live push told it)."""
+    from tests.browser.conftest import ACCOUNTS, PASSWORD
+
+    program = live_program_of_intake(server)
+    referral = _make_referral(server, program)
+    context = browser.new_context(viewport=DESKTOP, base_url=server.url)
+    context.set_default_timeout(10_000)
+    context.route_web_socket("**/graphql", lambda ws: None)  # the live channel never comes up here
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(ACCOUNTS["intake"])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/program")
+        card = page.locator(f'[data-testid="inbound-referral"][data-referral-id="{referral["id"]}"]')
+        expect(card.locator('[data-status="NOT_UPDATED"]')).to_be_visible()
+        expect(page.get_by_test_id("live-indicator")).to_have_text("Connecting…")
+
+        server.graphql(
+            "navigator",
+            "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id } }",
+            {"input": {"referralId": referral["id"], "status": "PENDING", "expectedVersion": referral["version"]}},
+        )
+        card.get_by_test_id("status-select").select_option("ELIGIBLE")
+        card.get_by_role("button", name="Update status").click()
+        alert = card.get_by_role("alert")
+        expect(alert).to_contain_text("Someone else changed this referral")
+        expect(alert).to_have_attribute("data-code", "CONFLICT")
+        expect(card.locator('[data-status="PENDING"]')).to_be_visible()  # reloaded
+    finally:
+        context.close()

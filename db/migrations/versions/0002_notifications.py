@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=400), nullable=False),
     sa.Column('referral_id', sa.Integer(), nullable=True),
-    sa.Column('event_seq', sa.Integer(), nullable=True),
+    sa.Column('event_seq', sa.BigInteger(), nullable=True),
     sa.Column('event', sa.Enum('CREATED', 'STATUS_CHANGED', 'COMMENT_ADDED', name='eventkind', native_enum=False, length=32), nullable=False),
     sa.Column('template', sa.String(length=64), nullable=False),
     sa.Column('recipient_kind', sa.Enum('SEEKER', 'NAVIGATOR', 'PROGRAM', name='recipientkind', native_enum=False, length=32), nullable=False),

@@ -56,7 +56,7 @@ export const groupOf = (r) => r?.statusGroup || GROUP_OF[r?.status] || 'IN_PROGR
 export const KIND_WORDS = {
   LIVE: 'Sent to the program',
   LOGGED: 'Logged (contact the program directly)',
-  TRACKING_ONLY: 'Tracking only',
+  TRACKING_ONLY: 'Noted by your navigator',
 };
 
 export const CONNECT_LABEL = {

@@ -4,7 +4,7 @@ fragment ReferralFields on Referral {
   id kind status statusGroup version createdAt updatedAt
   contactPreference consent seekerWillReachOut
   seeker { id firstName lastName email phone contactPreference }
-  program { id name connectMode organization { id name } }
+  program { id name connectMode externalUrl organization { id name } }
   navigator { id name }
   screenerAnswers { key label value }
   comments { id body createdAt author { id name } }
