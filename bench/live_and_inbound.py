@@ -534,11 +534,23 @@ def describe_live(r: LiveResult) -> list[str]:
         f"max {ms(max(r.from_response))}  from the mutation's response (after commit)",
         f"{'':24} mutation round trip p50 {ms(percentile(r.mutation, 0.5))}; last dashboard served p50 "
         f"{ms(percentile(r.last_from_send, 0.5))} after sending; server CPU {ms(r.server_cpu / r.changes)} "
-        f"per change, client CPU {ms(r.client_cpu / r.changes)} per change",
+        f"per change, client CPU {ms(r.client_cpu / r.changes)} per change "
+        f"({100 * r.client_cpu / max(r.server_cpu, 1e-9):.0f}% of the server's); dashboards connected in "
+        f"{r.open_seconds:.1f} s",
     ]
     if r.missed or r.errors or r.resyncs:
         lines.append(f"{'':24} missed {r.missed}, resyncs {r.resyncs}, errors {len(r.errors)} {r.errors[:1]}")
     return lines
+
+
+def summary_live(r: LiveResult) -> str:
+    label = f"live: {r.dashboards} dashboards".ljust(24)
+    if not r.from_send:
+        return f"{label} no deliveries measured"
+    return (
+        f"{label} p50 {ms(percentile(r.from_send, 0.5))}  p99 {ms(percentile(r.from_send, 0.99))}  "
+        f"max {ms(max(r.from_send))}  ({r.changes} changes)" + (f", {r.missed} missed" if r.missed else "")
+    )
 
 
 def describe_inbound(r: InboundResult) -> list[str]:
@@ -560,6 +572,7 @@ def describe_inbound(r: InboundResult) -> list[str]:
 async def run(args: argparse.Namespace) -> None:
     from db import migrate
 
+    load_before = os.getloadavg()
     soft = raise_fd_limit(max(args.dashboards, default=0) * 2 + 256)
     log(f"open-file limit {soft}")
     tmp = Path(tempfile.mkdtemp(prefix="referloop-bench-"))
@@ -583,7 +596,8 @@ async def run(args: argparse.Namespace) -> None:
                     server, token, sequential=args.requests, concurrent=args.requests, concurrency=args.concurrency
                 )
                 inbound.auth_statements, inbound.page_statements, inbound.total_count = auth, page, total
-                log(describe_inbound(inbound)[0])
+                for line in describe_inbound(inbound):
+                    log(line)
 
             lives = []
             for n, referral_id in zip(args.dashboards, seeded.live_referrals, strict=True):
@@ -596,7 +610,12 @@ async def run(args: argparse.Namespace) -> None:
                 lives.append(result)
 
         print()
-        print(f"Referloop bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        load_after = os.getloadavg()
+        print(
+            f"Referloop bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
+            f"1-minute load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (other work on the machine "
+            "skews the figures)"
+        )
         print(
             "Server: uvicorn web.app:app in its own process (1 worker), SQLite file, broadcast memory://, "
             f"notifications worker {'on' if args.notifications else 'off'}."
@@ -617,6 +636,12 @@ async def run(args: argparse.Namespace) -> None:
             if args.verbose:
                 for s in inbound.auth_statements + ["--- page:"] + inbound.page_statements:
                     print("   ", " ".join(s.split())[:160])
+        print()
+        print("Summary (latency from just before sending the mutation; see above for from its response):")
+        for result in lives:
+            print(summary_live(result))
+        if not args.skip_inbound:
+            print(describe_inbound(inbound)[0].split(" [")[0])
     except BaseException:
         if server is not None and server.process.poll() is not None:
             log(f"server log:\n{server.tail()}")

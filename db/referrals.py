@@ -35,6 +35,19 @@ class ReferralStatus(enum.Enum):
     NO_LONGER_INTERESTED = "NO_LONGER_INTERESTED"
 
 
+# How dashboards group statuses; anything in neither group needs further action.
+IN_PROGRESS = frozenset(
+    {
+        ReferralStatus.NOT_UPDATED,
+        ReferralStatus.NEEDS_CLIENT_ACTION,
+        ReferralStatus.PENDING,
+        ReferralStatus.REFERRED_ELSEWHERE,
+        ReferralStatus.ELIGIBLE,
+    }
+)
+GOT_HELP = frozenset({ReferralStatus.GOT_HELP})
+
+
 class ChangeSource(enum.Enum):
     """Where a change was made, so the history can say "updated from email"."""
 

@@ -22,6 +22,7 @@ from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, T
 from db.base import utcnow
 from db.engine import Database
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from db.events import EventKind, ReferralEvent
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
 from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
@@ -30,6 +31,8 @@ DEMO_DOMAIN = "demo.referloop.org"
 DEMO_PASSWORD = "referloop-demo"
 RANDOM_SEED = 2026
 HISTORY_DAYS = 60
+# The outbox keeps a week by default; older activity has no events to replay.
+EVENT_WINDOW = timedelta(days=7)
 
 C = ProgramCategory
 M = ConnectMode
@@ -836,7 +839,23 @@ async def _referrals(
     bulk = {"render_nulls": True}  # keep NULLs in the rows, or the ORM splits the batch wherever they differ
     for model, rows in ((StatusChange, changes), (Comment, comments)):
         await session.execute(insert(model), [{**row, "referral_id": r.id} for r, row in rows], execution_options=bulk)
+    await session.execute(insert(ReferralEvent), _recent_events(changes, comments, since=now - EVENT_WINDOW))
     return referrals
+
+
+def _recent_events(
+    changes: list[tuple[Referral, dict[str, Any]]], comments: list[tuple[Referral, dict[str, Any]]], *, since: datetime
+) -> list[dict[str, Any]]:
+    """The outbox as the last week's activity would have left it, so live views have a past to show."""
+    events = [
+        {
+            "referral_id": r.id,
+            "kind": EventKind.CREATED if row["from_status"] is None else EventKind.STATUS_CHANGED,
+            "at": row["at"],
+        }
+        for r, row in changes
+    ] + [{"referral_id": r.id, "kind": EventKind.COMMENT_ADDED, "at": row["created_at"]} for r, row in comments]
+    return sorted((e for e in events if e["at"] >= since), key=lambda e: e["at"])
 
 
 def _referral(rng: random.Random, plan: _Plan, acting: _Acting | None, now: datetime) -> Referral:

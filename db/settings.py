@@ -33,6 +33,8 @@ class Settings:
     outbox_retention_days: int = 7
     subscriber_queue_size: int = 1000
     relay_interval_seconds: float = 2.0
+    # How stale a live subscriber's memberships may get before pushes are checked against fresh ones.
+    viewer_refresh_seconds: float = 30.0
     sql_echo: bool = False
     # Notifications. No SMTP_URL or SMS_URL: messages are written under `outbox_dir` (by default an
     # `outbox/` folder beside the SQLite file) so that development works offline.

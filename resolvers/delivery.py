@@ -36,6 +36,8 @@ from resolvers.runtime import Runtime
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# Messages of a batch go out over this many connections at once, each recorded as soon as it is sent.
+LANES = 4
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 
 
@@ -150,7 +152,7 @@ class DeliveryWorker:
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.mailer = mailer or mailer_for(runtime.settings)
+        self.mailers = [mailer] if mailer else [mailer_for(runtime.settings) for _ in range(LANES)]
         self.sms = sms or sms_for(runtime.settings)
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
@@ -171,7 +173,8 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.mailer.close()
+        for mailer in self.mailers:
+            await mailer.close()
         await self.sms.close()
 
     async def run_forever(self) -> None:
@@ -196,24 +199,31 @@ class DeliveryWorker:
         """Claim one batch, send it, record the outcomes."""
         async with self.runtime.db.write() as session:
             claimed = await claim(session, worker_id=self.worker_id, lease_seconds=self.settings.notification_lease_seconds)
-        sent = retried = failed = 0
-        for notification in claimed:
-            outcome = await self._deliver(notification)
-            sent += outcome is NotificationStatus.SENT
-            retried += outcome is NotificationStatus.PENDING
-            failed += outcome is NotificationStatus.FAILED
-        if claimed:
-            await self.mailer.close()
-        return RoundResult(claimed=len(claimed), sent=sent, retried=retried, failed=failed)
+        queue = list(reversed(claimed))
+        outcomes: list[NotificationStatus] = []
 
-    async def _deliver(self, notification: Notification) -> NotificationStatus:
+        async def lane(mailer: Mailer) -> None:
+            while queue:
+                outcomes.append(await self._deliver(queue.pop(), mailer))
+            await mailer.close()
+
+        if claimed:
+            await asyncio.gather(*(lane(m) for m in self.mailers))
+        return RoundResult(
+            claimed=len(claimed),
+            sent=outcomes.count(NotificationStatus.SENT),
+            retried=outcomes.count(NotificationStatus.PENDING),
+            failed=outcomes.count(NotificationStatus.FAILED),
+        )
+
+    async def _deliver(self, notification: Notification, mailer: Mailer) -> NotificationStatus:
         try:
             async with self.runtime.db.read() as session:
                 message = await render(session, self.runtime, notification)
             if message is None:
                 raise SendError("what this message was about no longer exists", permanent=True)
             if isinstance(message, Email):
-                provider_id = await self.mailer.send(message)
+                provider_id = await mailer.send(message)
             else:
                 provider_id = await self.sms.send(message)
         except SendError as error:

@@ -1,34 +1,34 @@
 """Signed, expiring, single-use links in notification emails that set a referral's status.
 
-A link names one referral, one status and the party it was sent to (the seeker, or a program
-address). Opening it changes nothing; confirming runs `update_status_in`, the API's own rule, as that
+A link names one referral, one status and the notification it came in, which says who it was sent
+to (the seeker, or one program address) without putting an address in the URL. Opening it changes nothing; confirming runs `update_status_in`, the API's own rule, as that
 party with source EMAIL, and records the link as used in the same transaction.
 """
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
 import jwt
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.accounts import Organization, Role, User
+from db.accounts import Membership, Organization, Role, User
 from db.base import utcnow
-from db.notifications import RecipientKind, UsedLink
+from db.notifications import Notification, RecipientKind, UsedLink
 from db.programs import Program
 from db.referrals import ChangeSource, Referral, ReferralStatus
 from db.seekers import Seeker
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.notifications import staff_viewer_for
 from resolvers.referrals import load_referral, update_status_in
 from resolvers.runtime import Runtime
 from resolvers.viewer import MembershipInfo, Viewer
 
-AUDIENCE = "referloop:email-link"
+AUDIENCE = "rl:link"
 ALGORITHM = "HS256"
 
 SEEKER_CHOICES = (ReferralStatus.GOT_HELP, ReferralStatus.COULDNT_GET_HELP)
@@ -75,17 +75,15 @@ def _key(runtime: Runtime) -> str:
     return f"{runtime.settings.secret_key}:email-links"
 
 
-def issue_link(runtime: Runtime, *, referral_id: int, status: ReferralStatus, party: RecipientKind, address: str) -> str:
-    now = utcnow()
+def issue_link(runtime: Runtime, *, notification: Notification, status: ReferralStatus) -> str:
+    """A link for the recipient of `notification`; it names the notification, never the address itself."""
     claims = {
         "aud": AUDIENCE,
-        "r": referral_id,
+        "r": notification.referral_id,
         "s": status.name,
-        "p": party.name,
-        "a": address,
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + timedelta(seconds=runtime.settings.link_ttl_seconds),
+        "n": notification.id,
+        "jti": secrets.token_urlsafe(12),
+        "exp": utcnow() + timedelta(seconds=runtime.settings.link_ttl_seconds),
     }
     return jwt.encode(claims, _key(runtime), algorithm=ALGORITHM)
 
@@ -109,10 +107,14 @@ async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkActi
     claims = _claims(runtime, token)
     try:
         status = ReferralStatus[str(claims["s"])]
-        party = RecipientKind[str(claims["p"])]
         referral_id = int(claims["r"])  # type: ignore[call-overload]
+        notification_id = int(claims["n"])  # type: ignore[call-overload]
     except (KeyError, ValueError, TypeError):
         raise LinkError(LinkProblem.INVALID, "This link is not valid.") from None
+    notification = await session.get(Notification, notification_id)
+    if notification is None or notification.referral_id != referral_id:
+        raise LinkError(LinkProblem.GONE, "This referral no longer exists.")
+    party = notification.recipient_kind
     allowed = SEEKER_CHOICES if party is RecipientKind.SEEKER else PROGRAM_CHOICES
     if party is RecipientKind.NAVIGATOR or status not in allowed:
         raise LinkError(LinkProblem.INVALID, "This link is not valid.")
@@ -121,7 +123,7 @@ async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkActi
         raise LinkError(LinkProblem.GONE, "This referral no longer exists.")
     used = await session.get(UsedLink, str(claims["jti"])) is not None
     return LinkAction(
-        token_id=str(claims["jti"]), referral=referral, status=status, party=party, address=str(claims["a"]), used=used
+        token_id=str(claims["jti"]), referral=referral, status=status, party=party, address=notification.address, used=used
     )
 
 
@@ -132,6 +134,15 @@ async def read_link(runtime: Runtime, token: str) -> LinkAction:
     if action.used:
         raise LinkError(LinkProblem.USED, "This link has already been used.")
     return action
+
+
+async def _staff_membership(session: AsyncSession, *, organization_id: int, address: str) -> Membership | None:
+    """The membership in the organization of the active user with this email, if there is one."""
+    return await session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(func.lower(User.email) == address.lower(), Membership.organization_id == organization_id, User.is_active.is_(True))
+    )
 
 
 async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
@@ -152,7 +163,7 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
         raise LinkError(LinkProblem.GONE, "This address no longer receives this program's referrals.")
     organization = await session.get(Organization, referral.program_organization_id)
     assert organization is not None
-    membership = await staff_viewer_for(session, organization_id=organization.id, address=action.address)
+    membership = await _staff_membership(session, organization_id=organization.id, address=action.address)
     acting = MembershipInfo(
         organization_id=organization.id,
         organization_name=organization.name,

@@ -27,12 +27,15 @@ from db.settings import Settings
 from resolvers import policy
 from resolvers.outbox import events_after, latest_seq, oldest_seq, prune_events
 from resolvers.referrals import REFERRAL_LOAD
-from resolvers.viewer import Viewer
+from resolvers.errors import Unauthenticated
+from resolvers.viewer import Viewer, load_viewers
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "referloop.referral-events"
 RESYNC = "RESYNC"
+# Internal only: the subscriber's account was disabled or removed; its stream ends.
+REVOKED = "REVOKED"
 BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
 
@@ -60,6 +63,11 @@ class Subscriber:
         if self.program_id is not None and referral.program_id != self.program_id:
             return False
         return policy.can_see_referral(self.viewer, referral, program_coc_id=referral.program_organization.coc_id)
+
+    def revoke(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
 
     def offer(self, delivery: Delivery) -> None:
         try:
@@ -94,6 +102,7 @@ class LiveHub:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._last_prune = 0.0
+        self._last_refresh = 0.0
 
     @property
     def subscriber_count(self) -> int:
@@ -157,6 +166,9 @@ class LiveHub:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_interval_seconds)
             self._wake.clear()
             try:
+                if loop.time() - self._last_refresh > self.settings.viewer_refresh_seconds:
+                    self._last_refresh = loop.time()
+                    await self._refresh_viewers()
                 await self._dispatch_new()
                 if loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
                     self._last_prune = loop.time()
@@ -166,6 +178,18 @@ class LiveHub:
                 raise
             except Exception:  # noqa: BLE001 - a failed round is retried on the next doorbell or poll
                 log.exception("live dispatch failed")
+
+    async def _refresh_viewers(self) -> None:
+        """Re-read every subscriber's memberships, so a removed role stops receiving pushes."""
+        subscribers = list(self._subscribers)
+        async with self.db.read() as session:
+            fresh = await load_viewers(session, {s.viewer.user_id for s in subscribers})
+        for subscriber in subscribers:
+            viewer = fresh.get(subscriber.viewer.user_id)
+            if viewer is None:
+                subscriber.revoke()
+            else:
+                subscriber.viewer = viewer
 
     async def _dispatch_new(self) -> None:
         # Half a queue per round, then a pause, so a consumer that keeps up is never overrun by a burst.
@@ -220,6 +244,8 @@ async def referral_changes(
                 yield delivery
         while True:
             delivery = await subscriber.queue.get()
+            if delivery.kind == REVOKED:
+                raise Unauthenticated("Your account no longer has access. Please sign in again.")
             if delivery.kind != RESYNC and delivery.seq <= last:
                 continue
             last = max(last, delivery.seq)

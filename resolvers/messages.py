@@ -100,13 +100,7 @@ def _links(runtime: Runtime, notification: Notification, referral: Referral) -> 
             "label": labels[status],
             "url": link_url(
                 runtime,
-                issue_link(
-                    runtime,
-                    referral_id=referral.id,
-                    status=status,
-                    party=notification.recipient_kind,
-                    address=notification.address,
-                ),
+                issue_link(runtime, notification=notification, status=status),
             ),
         }
         for status in choices

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.accounts import Membership, Role, User
+from db.accounts import Role, User
 from db.base import utcnow
 from db.events import EventKind, ReferralEvent
 from db.notifications import (
@@ -276,11 +276,3 @@ async def set_program_hourly_digest(runtime: Runtime, viewer: Viewer, *, program
             setting.updated_at = utcnow()
     return hourly_digest
 
-
-async def staff_viewer_for(session: AsyncSession, *, organization_id: int, address: str) -> Membership | None:
-    """The staff membership in the organization of the user with this email, if there is one."""
-    return await session.scalar(
-        select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(func.lower(User.email) == address.lower(), Membership.organization_id == organization_id, User.is_active.is_(True))
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -46,18 +47,28 @@ class Viewer:
         return self.acting.coc_id if self.acting else None
 
 
-async def load_viewer(session: AsyncSession, user_id: int) -> Viewer | None:
-    """The viewer for a signed-in user, or None if the account is gone or disabled."""
-    user = await session.scalar(
+async def load_viewers(session: AsyncSession, user_ids: Collection[int]) -> dict[int, Viewer]:
+    """Viewers for many users in a fixed number of statements; disabled or deleted accounts are left out."""
+    if not user_ids:
+        return {}
+    users = await session.scalars(
         select(User)
-        .where(User.id == user_id, User.is_active.is_(True))
+        .where(User.id.in_(user_ids), User.is_active.is_(True))
         .options(
-            selectinload(User.memberships).selectinload(Membership.organization).selectinload(Organization.coc)
+            selectinload(User.memberships).joinedload(Membership.organization).joinedload(Organization.coc)
         )
     )
-    if user is None:
-        return None
-    seeker_id = await session.scalar(select(Seeker.id).where(Seeker.user_id == user.id))
+    rows = await session.execute(select(Seeker.user_id, Seeker.id).where(Seeker.user_id.in_(user_ids)))
+    seekers = {user_id: seeker_id for user_id, seeker_id in rows}
+    return {user.id: _viewer_of(user, seekers.get(user.id)) for user in users}
+
+
+async def load_viewer(session: AsyncSession, user_id: int) -> Viewer | None:
+    """The viewer for a signed-in user, or None if the account is gone or disabled."""
+    return (await load_viewers(session, [user_id])).get(user_id)
+
+
+def _viewer_of(user: User, seeker_id: int | None) -> Viewer:
     memberships = tuple(
         MembershipInfo(
             organization_id=m.organization_id,
@@ -73,12 +84,11 @@ async def load_viewer(session: AsyncSession, user_id: int) -> Viewer | None:
     acting = next((m for m in memberships if m.organization_id == user.acting_organization_id), None)
     if acting is None and memberships:
         acting = memberships[0]
-    role = acting.role if acting else Role.SEEKER
     return Viewer(
         user_id=user.id,
         email=user.email,
         name=user.name,
-        role=role,
+        role=acting.role if acting else Role.SEEKER,
         seeker_id=seeker_id,
         acting=acting,
         memberships=memberships,

@@ -9,6 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
+from schema.coordinated_entry import CoordinatedEntryQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -16,9 +17,13 @@ from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerQuery
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery, NotificationQuery))
+Query = merge_types(
+    "Query",
+    (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery, NotificationQuery, CoordinatedEntryQuery),
+)
 Mutation = merge_types("Mutation", (ReferralMutation, AccountMutation, NotificationMutation))
 Subscription = merge_types("Subscription", (ReferralSubscription,))
+
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:

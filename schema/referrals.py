@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from db.referrals import Comment, Referral, ReferralStatus as DomainStatus, StatusChange
+from db.referrals import GOT_HELP, IN_PROGRESS, Comment, Referral, StatusChange
 from resolvers import policy
 from resolvers.errors import Unauthenticated
 from resolvers.live import Delivery, referral_changes
@@ -31,21 +31,6 @@ from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, Ref
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
-
-_GROUPS = {
-    DomainStatus.GOT_HELP: StatusGroup.GOT_HELP,
-    **{
-        s: StatusGroup.IN_PROGRESS
-        for s in (
-            DomainStatus.NOT_UPDATED,
-            DomainStatus.NEEDS_CLIENT_ACTION,
-            DomainStatus.PENDING,
-            DomainStatus.REFERRED_ELSEWHERE,
-            DomainStatus.ELIGIBLE,
-        )
-    },
-}
-
 
 @strawberry.type(name="ScreenerAnswer")
 class ScreenerAnswerType:
@@ -126,7 +111,9 @@ class ReferralType(Node):
 
     @strawberry.field(description="In progress, got help, or needs further action.")
     def status_group(self) -> StatusGroup:
-        return _GROUPS.get(self.model.status, StatusGroup.NEEDS_FURTHER_ACTION)
+        if self.model.status in IN_PROGRESS:
+            return StatusGroup.IN_PROGRESS
+        return StatusGroup.GOT_HELP if self.model.status in GOT_HELP else StatusGroup.NEEDS_FURTHER_ACTION
 
     @strawberry.field(description="Send it back as `expectedVersion` when updating the status.")
     def version(self) -> int:

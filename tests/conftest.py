@@ -75,6 +75,7 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-key-for-signing-tokens-000",
         subscriber_queue_size=64,
         relay_interval_seconds=0.5,
+        viewer_refresh_seconds=0.5,
     )
 
 

@@ -6,12 +6,13 @@ import re
 from dataclasses import replace
 from types import SimpleNamespace
 
+from sqlalchemy import select
+
 from db.engine import Database
-from db.notifications import RecipientKind
+from db.notifications import Notification
 from db.referrals import ReferralStatus
 from db.settings import Settings
 from resolvers.links import issue_link
-from schema.ids import parse_global_id
 from tests.documents import CHANGES, CREATE_REFERRAL, REFERRAL, UPDATE_STATUS, new_seeker_referral
 from tests.mailboxes import SmtpRecorder, settings, settled, sms, sms_provider, smtp, smtp_server  # noqa: F401
 from tests.support import Api, Network
@@ -103,14 +104,10 @@ async def test_tampered_and_expired_links_change_nothing(
         page = await api.http.request(method, tampered)
         assert page.status_code == 400 and "This link doesn&#39;t work" in page.text
 
+    async with db.read() as session:
+        to_maria = await session.scalar(select(Notification).where(Notification.address == "maria@example.com"))
     old = SimpleNamespace(settings=replace(settings, link_ttl_seconds=-60))
-    expired = issue_link(
-        old,  # type: ignore[arg-type]
-        referral_id=parse_global_id(created["id"])[1],
-        status=ReferralStatus.COULDNT_GET_HELP,
-        party=RecipientKind.SEEKER,
-        address="maria@example.com",
-    )
+    expired = issue_link(old, notification=to_maria, status=ReferralStatus.COULDNT_GET_HELP)  # type: ignore[arg-type]
     for method in ("GET", "POST"):
         page = await api.http.request(method, f"/r/{expired}")
         assert page.status_code == 410 and "This link has expired" in page.text
@@ -119,13 +116,7 @@ async def test_tampered_and_expired_links_change_nothing(
     login_token = await api.token(NAVIGATOR)
     assert (await api.http.post(f"/r/{login_token}")).status_code == 400
     other = SimpleNamespace(settings=replace(settings, secret_key="someone-else-entirely-with-a-long-enough-key"))
-    forged = issue_link(
-        other,  # type: ignore[arg-type]
-        referral_id=parse_global_id(created["id"])[1],
-        status=ReferralStatus.GOT_HELP,
-        party=RecipientKind.SEEKER,
-        address="maria@example.com",
-    )
+    forged = issue_link(other, notification=to_maria, status=ReferralStatus.GOT_HELP)  # type: ignore[arg-type]
     assert (await api.http.post(f"/r/{forged}")).status_code == 400
 
     referral = (await api.gql(REFERRAL, {"id": created["id"]}, as_=NAVIGATOR))["referral"]

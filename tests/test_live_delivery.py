@@ -109,3 +109,18 @@ async def test_program_filter_narrows_the_stream(api: Api, network: Network) -> 
     assert pushed["referral"]["id"] == clinic["createReferral"]["id"]
     await feed.nothing()
     await feed.close()
+
+
+async def test_a_removed_membership_stops_the_pushes(api: Api, network: Network, db: Database) -> None:
+    from sqlalchemy import delete, select
+
+    from db.accounts import Membership, User
+
+    feed = await api.subscribe(CHANGES, as_="intake@test.example")
+    async with db.write() as session:
+        intake = await session.scalar(select(User.id).where(User.email == "intake@test.example"))
+        await session.execute(delete(Membership).where(Membership.user_id == intake))
+    await asyncio.sleep(1.5)  # the hub re-reads subscribers' memberships every 0.5 s in the tests
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    await feed.nothing(within=1.5)
+    await feed.close()

@@ -175,11 +175,6 @@ export function resetLive() {
   live.status = 'idle';
 }
 
-/** Reconnect now, e.g. after switching organization. Active subscriptions re-subscribe by themselves. */
-export function restartLive() {
-  if (currentSocket && currentSocket.readyState === WebSocket.OPEN) currentSocket.close(4205, 'Client Restart');
-}
-
 const SUBSCRIPTION = `
 subscription ReferralChanged($afterSeq: Int, $programId: ID) {
   referralChanged(afterSeq: $afterSeq, programId: $programId) {
