@@ -13,8 +13,9 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from broadcaster import Broadcast
 from sqlalchemy import select
@@ -48,6 +49,8 @@ class Delivery:
     kind: str
     at: datetime
     referral: Referral | None
+    # Whatever the API layer builds from this delivery once and shares between subscribers.
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class Subscriber:

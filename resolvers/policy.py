@@ -88,3 +88,19 @@ def seeker_filter(viewer: Viewer) -> ColumnElement[bool]:
 
 def can_make_referrals(viewer: Viewer) -> bool:
     return viewer.role in (Role.NAVIGATOR, Role.ADMIN) or (viewer.role is Role.SEEKER and viewer.seeker_id is not None)
+
+
+def audience(viewer: Viewer) -> tuple[object, ...]:
+    """Viewers with equal audiences get identical answers from every rule here, so they may share a payload.
+
+    It names everything the rules above read of a viewer; a new rule that reads more must add it.
+    """
+    per_person = viewer.role in (Role.SEEKER, Role.NAVIGATOR)
+    return (
+        viewer.role,
+        viewer.organization_id,
+        viewer.team_id,
+        viewer.coc_id,
+        viewer.user_id if per_person else None,
+        viewer.seeker_id if per_person else None,
+    )

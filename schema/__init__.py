@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
@@ -16,6 +16,7 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerQuery
+from schema.sharing import SharedEventExecutionContext
 
 Query = merge_types(
     "Query",
@@ -40,5 +41,10 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
+        # Dashboards send the same few documents over and over; identical documents also let
+        # subscription events be executed once per audience (schema/sharing.py).
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ],
+    execution_context_class=SharedEventExecutionContext,
 )

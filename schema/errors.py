@@ -44,5 +44,10 @@ class ErrorCodes(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda e: not _is_expected(e), error_message="Something went wrong on our side.")
 
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [_with_code(e) for e in super()._process_errors(errors)]

@@ -183,15 +183,21 @@ class ReferralEventType:
     kind: ReferralEventKind
     at: datetime
     referral: ReferralType | None
+    # Results of executing this event, per audience; see schema/sharing.py.
+    shared_results: strawberry.Private[dict[object, object]]
 
     @classmethod
     def from_delivery(cls, d: Delivery) -> ReferralEventType:
-        return cls(
-            seq=d.seq,
-            kind=ReferralEventKind[d.kind],
-            at=d.at,
-            referral=ReferralType.from_model(d.referral) if d.referral else None,
-        )
+        """One object per delivery, however many subscribers it is pushed to."""
+        if "event" not in d.shared:
+            d.shared["event"] = cls(
+                seq=d.seq,
+                kind=ReferralEventKind[d.kind],
+                at=d.at,
+                referral=ReferralType.from_model(d.referral) if d.referral else None,
+                shared_results={},
+            )
+        return d.shared["event"]  # type: ignore[no-any-return]
 
 
 @strawberry.input

@@ -34,10 +34,11 @@ def link(smtp: SmtpRecorder, to: str, label: str) -> str:
 async def test_program_confirms_from_its_email_and_everyone_sees_it_live(
     api: Api, network: Network, db: Database, smtp: SmtpRecorder
 ) -> None:
+    feed = await api.subscribe(CHANGES, as_=NAVIGATOR)
     created = (await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR))["createReferral"]
+    assert (await feed.next())["referralChanged"]["kind"] == "CREATED"
     await settled(db)
     path = link(smtp, f"intake@{network.pks['food']}.example.org", "They're eligible")
-    feed = await api.subscribe(CHANGES, as_=NAVIGATOR)
 
     # A mail scanner or link preview fetches the link: a page, and no change.
     page = await api.http.get(path)
@@ -81,7 +82,7 @@ async def test_seeker_says_they_got_help_from_the_email(api: Api, network: Netwo
     email = smtp.to("sam@example.com")[-1]
     assert email["Subject"] == "Update on your referral to Northside Primary Care: In progress"
     path = link(smtp, "sam@example.com", "I got help")
-    feed = await api.subscribe(CHANGES, as_="clinic@test.example")
+    feed = await api.subscribe(CHANGES, {"afterSeq": 2}, as_="clinic@test.example")
 
     assert (await api.http.post(path)).status_code == 200
     pushed = (await feed.next())["referralChanged"]

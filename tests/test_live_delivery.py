@@ -124,3 +124,28 @@ async def test_a_removed_membership_stops_the_pushes(api: Api, network: Network,
     await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
     await feed.nothing(within=1.5)
     await feed.close()
+
+
+async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network: Network) -> None:
+    """A thousand program dashboards cost one rendering per event, not a thousand."""
+    from schema import schema
+    from schema.context import Context
+
+    intake = await _viewer(runtime, "intake@test.example")
+    navigator = await _viewer(runtime, "navigator@test.example")
+    streams = [
+        await schema.subscribe(CHANGES, variable_values=variables, context_value=Context(runtime=runtime, request=None, viewer=v))  # type: ignore[arg-type]
+        for variables, v in (({"afterSeq": 0}, intake), ({}, intake), ({}, navigator))
+    ]
+    await asyncio.sleep(0.05)
+    firsts = [asyncio.create_task(anext(s)) for s in streams]  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    await create_referral(runtime, navigator, _referral(network, 1))
+    first_intake, second_intake, first_navigator = [await asyncio.wait_for(f, 5) for f in firsts]
+    assert first_intake.data is second_intake.data, "same audience, different afterSeq: one rendering"
+    assert first_navigator.data is not first_intake.data
+    # The seeker chose not to be reached: the navigator who entered the details sees them, the program not.
+    assert first_navigator.data["referralChanged"]["referral"]["seeker"]["email"] == "p1@example.com"
+    assert first_intake.data["referralChanged"]["referral"]["seeker"]["email"] is None
+    for stream in streams:
+        await stream.aclose()  # type: ignore[union-attr]

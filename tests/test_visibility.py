@@ -124,3 +124,15 @@ async def test_signed_out_callers_get_unauthenticated(api: Api, network: Network
     # The program directory is public.
     programs = await api.gql("{ programs { edges { node { name } } } }")
     assert len(programs["programs"]["edges"]) == 3
+
+
+async def test_shared_push_payloads_never_cross_audiences(api: Api, network: Network) -> None:
+    """Events are rendered once per audience; each audience still gets only what it may see."""
+    program_feeds = [await api.subscribe(CHANGES, as_=INTAKE) for _ in range(3)]
+    navigator_feed = await api.subscribe(CHANGES, {"afterSeq": 0}, as_=NAVIGATOR)
+    await refer(api, network["pantry"], contactPreference="NONE")
+    for feed in program_feeds:
+        assert (await feed.next())["referralChanged"]["referral"]["seeker"]["email"] is None
+    assert (await navigator_feed.next())["referralChanged"]["referral"]["seeker"]["email"] == "maria@example.com"
+    for feed in (*program_feeds, navigator_feed):
+        await feed.close()
