@@ -53,6 +53,7 @@ test-browser: install dashboards chromium
 
 bench: install
 	$(BIN)/python -m bench.live_and_inbound
+	$(BIN)/python -m bench.notifications
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

@@ -152,7 +152,7 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
         assert seeker is not None
         # A seeker without an account has no user id: the history records the change as the seeker's.
         return Viewer(
-            user_id=seeker.user_id,  # type: ignore[arg-type]
+            user_id=seeker.user_id,
             email=seeker.email or action.address,
             name=f"{seeker.first_name} {seeker.last_name}",
             role=Role.SEEKER,
@@ -175,7 +175,7 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
     )
     user = await session.get(User, membership.user_id) if membership else None
     return Viewer(
-        user_id=user.id if user else None,  # type: ignore[arg-type]
+        user_id=user.id if user else None,
         email=action.address,
         name=user.name if user else organization.name,
         role=acting.role,

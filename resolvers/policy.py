@@ -25,7 +25,8 @@ def referral_filter(viewer: Viewer) -> ColumnElement[bool]:
         case Role.SEEKER:
             return Referral.seeker_id == viewer.seeker_id if viewer.seeker_id else false()
         case Role.NAVIGATOR:
-            mine = Referral.navigator_id == viewer.user_id
+            # `== None` would become IS NULL and match every self-referral.
+            mine = Referral.navigator_id == viewer.user_id if viewer.user_id is not None else false()
             return or_(mine, Referral.team_id == viewer.team_id) if viewer.team_id else mine
         case Role.PROGRAM_STAFF:
             return and_(live, Referral.program_organization_id == viewer.organization_id)
@@ -46,7 +47,7 @@ def can_see_referral(viewer: Viewer, referral: Referral, *, program_coc_id: int 
         case Role.SEEKER:
             return viewer.seeker_id is not None and referral.seeker_id == viewer.seeker_id
         case Role.NAVIGATOR:
-            return referral.navigator_id == viewer.user_id or (
+            return (viewer.user_id is not None and referral.navigator_id == viewer.user_id) or (
                 viewer.team_id is not None and referral.team_id == viewer.team_id
             )
         case Role.PROGRAM_STAFF:
@@ -82,8 +83,10 @@ def seeker_filter(viewer: Viewer) -> ColumnElement[bool]:
         return Seeker.id == viewer.seeker_id if viewer.seeker_id else false()
     if viewer.role not in (Role.NAVIGATOR, Role.ADMIN):
         return false()
-    referred = select(Referral.seeker_id).where(referral_filter(viewer))
-    return or_(Seeker.created_by_user_id == viewer.user_id, Seeker.id.in_(referred))
+    referred = Seeker.id.in_(select(Referral.seeker_id).where(referral_filter(viewer)))
+    if viewer.user_id is None:
+        return referred
+    return or_(Seeker.created_by_user_id == viewer.user_id, referred)
 
 
 def can_make_referrals(viewer: Viewer) -> bool:

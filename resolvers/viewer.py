@@ -26,7 +26,8 @@ class MembershipInfo:
 
 @dataclass(frozen=True)
 class Viewer:
-    user_id: int
+    # None for someone acting through a signed email link without an account of their own.
+    user_id: int | None
     email: str
     name: str
     role: Role
