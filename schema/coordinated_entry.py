@@ -25,6 +25,9 @@ class StatusCount:
 @strawberry.type(name="Wallboard", description="What the CE wall display shows for one Continuum of Care.")
 class WallboardType:
     viewer: strawberry.Private[Viewer]
+    last_seq: int = strawberry.field(
+        description="The newest event already reflected here: subscribe with it as `afterSeq` to miss nothing."
+    )
 
     @strawberry.field(description="Open (in progress) live referrals to the CoC's programs, by status.")
     async def open_by_status(self, info: Info) -> list[StatusCount]:
@@ -55,4 +58,5 @@ class CoordinatedEntryQuery:
     def wallboard(self, info: Info, coc_code: str) -> WallboardType:
         viewer = require_viewer(info)
         check_wall_access(viewer, coc_code=coc_code)
-        return WallboardType(viewer=viewer)
+        # Read before the board's own queries run, so nothing between the two can fall through.
+        return WallboardType(viewer=viewer, last_seq=runtime_of(info).live.last_seq)

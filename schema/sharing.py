@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from graphql import ExecutionResult, OperationDefinitionNode, Visitor, visit
@@ -29,7 +30,9 @@ class _VariableNames(Visitor):
         self.names.add(node.name.value)
 
 
-def payload_variables(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> frozenset[str]:
+def payload_variables(
+    operation: OperationDefinitionNode, fragments: Iterable[FragmentDefinitionNode]
+) -> frozenset[str]:
     """Variables that can change what an event renders: all but those only choosing the stream.
 
     `afterSeq` differs between dashboards that reconnected at different moments, yet says
@@ -39,8 +42,9 @@ def payload_variables(operation: OperationDefinitionNode, fragments: dict[str, F
     for selection in operation.selection_set.selections:
         if isinstance(selection, FieldNode) and selection.selection_set is not None:
             visit(selection.selection_set, collector)
-        visit(selection.directives or (), collector) if selection.directives else None
-    for fragment in fragments.values():
+        for directive in selection.directives or ():
+            visit(directive, collector)
+    for fragment in fragments:
         visit(fragment, collector)
     return frozenset(collector.names)
 
@@ -57,7 +61,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         viewer = getattr(self.context_value, "viewer", None)
         if shared is None or viewer is None:
             return executor
-        names = shared.setdefault(("variables", id(self.operation)), payload_variables(self.operation, self.fragments))
+        names = shared.setdefault(("variables", id(self.operation)), payload_variables(self.operation, self.fragment_definitions.values()))
         variables = {name: value for name, value in self.variable_values.coerced.items() if name in names}
         key = (self.operation, json.dumps(variables, sort_keys=True, default=str), audience(viewer))
         execute_alone = executor.execute_operation

@@ -68,3 +68,11 @@ def new_seeker_referral(program_id: str, **overrides: object) -> dict[str, objec
     }
     value.update(overrides)
     return value
+
+# As the dashboards write it: a fragment shared with their queries.
+CHANGES_WITH_FRAGMENT = """
+subscription ReferralChanged($afterSeq: Int, $programId: ID) {
+  referralChanged(afterSeq: $afterSeq, programId: $programId) { seq kind referral { ...Card } }
+}
+fragment Card on Referral { id status seeker { firstName email } program { name } }
+"""

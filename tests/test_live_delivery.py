@@ -16,7 +16,7 @@ from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral
 from resolvers.runtime import Runtime
 from resolvers.seekers import NewSeeker
 from resolvers.viewer import load_viewer
-from tests.documents import CHANGES, CREATE_REFERRAL, new_seeker_referral
+from tests.documents import CHANGES, CHANGES_WITH_FRAGMENT, CREATE_REFERRAL, new_seeker_referral
 from tests.support import Api, Network
 
 
@@ -134,7 +134,7 @@ async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network:
     intake = await _viewer(runtime, "intake@test.example")
     navigator = await _viewer(runtime, "navigator@test.example")
     streams = [
-        await schema.subscribe(CHANGES, variable_values=variables, context_value=Context(runtime=runtime, request=None, viewer=v))  # type: ignore[arg-type]
+        await schema.subscribe(CHANGES_WITH_FRAGMENT, variable_values=variables, context_value=Context(runtime=runtime, request=None, viewer=v))  # type: ignore[arg-type]
         for variables, v in (({"afterSeq": 0}, intake), ({}, intake), ({}, navigator))
     ]
     await asyncio.sleep(0.05)
