@@ -111,11 +111,11 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
     """The test network, plus `inbound` live referrals to the pantry and one more per live phase."""
     from db.accounts import User
     from db.engine import Database
-    from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral_in
-    from resolvers.seekers import NewSeeker
+    from db.seekers import ContactPreference
+    from resolvers.referrals import create_referral_in
     from resolvers.viewer import load_viewer
     from schema.ids import to_global_id
-    from tests.support import build_network
+    from tests.support import build_network, pantry_referral
 
     db = Database(url)
     try:
@@ -129,13 +129,8 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
                 referral = await create_referral_in(
                     session,
                     navigator,
-                    NewReferral(
-                        program_id=network.pks["pantry"],
-                        seeker=NewSeeker(first_name=f"Person{n}", last_name="Bench", email=f"p{n}@example.com"),
-                        contact_preference="EMAIL",
-                        consent=True,
-                        comment="Needs groceries for a family of four.",
-                        screener_answers=[ScreenerAnswer("household_size", "4"), ScreenerAnswer("has_income", "No")],
+                    pantry_referral(
+                        network, n, contact_preference=ContactPreference.EMAIL, comment="Needs groceries for four."
                     ),
                 )
                 if n >= inbound:

@@ -57,6 +57,15 @@ class ChangeSource(enum.Enum):
     SYSTEM = "SYSTEM"
 
 
+def kind_for(program: Program, site: Site | None) -> ReferralKind:
+    """Tracking-only sites send nothing; external programs take contact elsewhere; the rest are live."""
+    if site is not None and site.tracking_only:
+        return ReferralKind.TRACKING_ONLY
+    if not program.accepts_referrals:
+        return ReferralKind.LOGGED
+    return ReferralKind.LIVE
+
+
 class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (

@@ -23,7 +23,7 @@ from db.base import utcnow
 from db.engine import Database
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.events import EventKind, ReferralEvent
-from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
+from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
 from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
 
@@ -782,15 +782,6 @@ def _pick_status(rng: random.Random, days_ago: float) -> ReferralStatus:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _kind(program: Program, site: Site | None) -> ReferralKind:
-    """The same rule as the API's `kind_for`: tracking-only site, then external program, else live."""
-    if site is not None and site.tracking_only:
-        return ReferralKind.TRACKING_ONLY
-    if not program.accepts_referrals:
-        return ReferralKind.LOGGED
-    return ReferralKind.LIVE
-
-
 def _screener_answers(rng: random.Random, program: Program) -> list[dict[str, Any]]:
     """Answers in question order; optional questions are sometimes skipped."""
     answers: list[dict[str, Any]] = []
@@ -860,7 +851,7 @@ def _recent_events(
 
 def _referral(rng: random.Random, plan: _Plan, acting: _Acting | None, now: datetime) -> Referral:
     site = acting.site if acting else None
-    kind = _kind(plan.program, site)
+    kind = kind_for(plan.program, site)
     created_at = now - timedelta(days=plan.days_ago)
     live = kind is ReferralKind.LIVE
     return Referral(

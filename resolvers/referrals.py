@@ -15,7 +15,7 @@ from db.accounts import Role, Site
 from db.base import utcnow
 from db.events import EventKind
 from db.programs import ConnectMode, Program
-from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
+from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
 from db.seekers import ContactPreference, Seeker
 from resolvers import policy
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
@@ -72,15 +72,6 @@ class InboundPage:
     page: Page[Referral]
     not_updated_count: int
     total_count: int
-
-
-def kind_for(program: Program, site: Site | None) -> ReferralKind:
-    """Tracking-only sites send nothing; external programs take contact elsewhere; the rest are live."""
-    if site is not None and site.tracking_only:
-        return ReferralKind.TRACKING_ONLY
-    if not program.accepts_referrals:
-        return ReferralKind.LOGGED
-    return ReferralKind.LIVE
 
 
 def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, T
 from db.engine import Database
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.seekers import ContactPreference, Seeker
+from resolvers.referrals import NewReferral, ScreenerAnswer
+from resolvers.seekers import NewSeeker
 from schema.ids import to_global_id
 
 PASSWORD = "correct horse battery staple"
@@ -117,6 +119,20 @@ async def build_network(db: Database) -> Network:
         net.ids[name] = to_global_id(type_name, model.id)
         net.pks[name] = model.id
     return net
+
+
+def pantry_referral(
+    network: Network, n: int, *, contact_preference: ContactPreference | None = None, comment: str | None = None
+) -> NewReferral:
+    """A live referral of a new person to the Harbor Pantry, for tests that call the domain directly."""
+    return NewReferral(
+        program_id=network.pks["pantry"],
+        seeker=NewSeeker(first_name=f"Person{n}", last_name="Test", email=f"p{n}@example.com"),
+        contact_preference=contact_preference,
+        consent=True,
+        comment=comment,
+        screener_answers=[ScreenerAnswer("household_size", "4"), ScreenerAnswer("has_income", "No")],
+    )
 
 
 class GraphQLErrors(AssertionError):

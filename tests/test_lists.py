@@ -8,16 +8,15 @@ from contextlib import contextmanager
 from sqlalchemy import event, select, update
 
 from db.engine import Database
-from db.seekers import Seeker
+from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
-from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral_in
+from resolvers.referrals import create_referral_in
 from resolvers.runtime import Runtime
-from resolvers.seekers import NewSeeker
 from resolvers.viewer import load_viewer
 from schema import schema
 from schema.context import Context
 from tests.documents import CREATE_REFERRAL, INBOUND, UPDATE_STATUS, new_seeker_referral
-from tests.support import Api, Network
+from tests.support import Api, Network, pantry_referral
 
 NAVIGATOR = "navigator@test.example"
 INTAKE = "intake@test.example"
@@ -124,16 +123,7 @@ async def test_an_inbound_page_costs_the_same_few_statements_however_long(settin
         assert navigator is not None
         for n in range(60):
             await create_referral_in(
-                session,
-                navigator,
-                NewReferral(
-                    program_id=network.pks["pantry"],
-                    seeker=NewSeeker(first_name=f"P{n}", last_name="Q", email=f"p{n}@example.com"),
-                    contact_preference="EMAIL",
-                    consent=True,
-                    comment="a comment",
-                    screener_answers=[ScreenerAnswer("household_size", "1")],
-                ),
+                session, navigator, pantry_referral(network, n, contact_preference=ContactPreference.EMAIL, comment="Hi")
             )
     async with runtime.db.read() as session:
         intake = await load_viewer(session, 5)

@@ -12,12 +12,11 @@ from db.engine import Database
 from db.settings import Settings
 from resolvers.live import RESYNC, Delivery, referral_changes
 from resolvers.outbox import prune_events
-from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral
+from resolvers.referrals import create_referral
 from resolvers.runtime import Runtime
-from resolvers.seekers import NewSeeker
 from resolvers.viewer import load_viewer
 from tests.documents import CHANGES, CHANGES_WITH_FRAGMENT, CREATE_REFERRAL, new_seeker_referral
-from tests.support import Api, Network
+from tests.support import Api, Network, pantry_referral
 
 
 @pytest.fixture
@@ -39,15 +38,6 @@ async def _viewer(runtime: Runtime, email: str):  # type: ignore[no-untyped-def]
         return await load_viewer(s, user_id)
 
 
-def _referral(network: Network, n: int) -> NewReferral:
-    return NewReferral(
-        program_id=network.pks["pantry"],
-        seeker=NewSeeker(first_name=f"Person{n}", last_name="Test", email=f"p{n}@example.com"),
-        consent=True,
-        screener_answers=[ScreenerAnswer("household_size", "2")],
-    )
-
-
 async def test_a_subscriber_that_stops_reading_never_delays_the_others(runtime: Runtime, network: Network) -> None:
     navigator = await _viewer(runtime, "navigator@test.example")
     intake = await _viewer(runtime, "intake@test.example")
@@ -63,7 +53,7 @@ async def test_a_subscriber_that_stops_reading_never_delays_the_others(runtime: 
     reading = asyncio.create_task(read_all())
     await asyncio.sleep(0.05)
     for n in range(total):
-        await create_referral(runtime, navigator, _referral(network, n))
+        await create_referral(runtime, navigator, pantry_referral(network, n))
 
     received = await asyncio.wait_for(reading, 10)
     assert [d.kind for d in received] == ["CREATED"] * total
@@ -140,7 +130,7 @@ async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network:
     await asyncio.sleep(0.05)
     firsts = [asyncio.create_task(anext(s)) for s in streams]  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
-    await create_referral(runtime, navigator, _referral(network, 1))
+    await create_referral(runtime, navigator, pantry_referral(network, 1))
     first_intake, second_intake, first_navigator = [await asyncio.wait_for(f, 5) for f in firsts]
     assert first_intake.data is second_intake.data, "same audience, different afterSeq: one rendering"
     assert first_navigator.data is not first_intake.data
