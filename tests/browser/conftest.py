@@ -152,9 +152,12 @@ def sign_in(browser, server: Server):
     """sign_in("navigator") -> a page signed in through the sign-in form, in its own browser context."""
     contexts = []
 
-    def open_as(who: str, *, viewport: dict | None = None):
+    def open_as(who: str, *, viewport: dict | None = None, route_websocket=None):
         context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)
         context.set_default_timeout(10_000)
+        if route_websocket is not None:
+            # Stands between the page and the server's websocket, to cut or hold the live channel.
+            context.route_web_socket("**/graphql", route_websocket)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: print(f"[{who}] page error: {error}"))

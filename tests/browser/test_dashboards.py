@@ -195,10 +195,8 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) ->
     assert median < 2000
 
 
-def test_wall_reconnects_and_catches_up(server: Server, browser) -> None:
+def test_wall_reconnects_and_catches_up(server: Server, sign_in) -> None:
     """Drop the wall's websocket, change a referral while it is away: it comes back by itself with afterSeq."""
-    from tests.browser.conftest import ACCOUNTS, PASSWORD
-
     state = {"blocked": False, "current": None, "subscribes": []}
 
     def route(ws) -> None:
@@ -219,44 +217,34 @@ def test_wall_reconnects_and_catches_up(server: Server, browser) -> None:
         ws.on_message(to_server)
         state["current"] = (ws, upstream)
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, base_url=server.url)
-    context.set_default_timeout(10_000)
-    context.route_web_socket("**/graphql", route)
-    try:
-        wall = context.new_page()
-        wall.goto("/login")
-        wall.get_by_label("Email").fill(ACCOUNTS["ce"])
-        wall.get_by_label("Password").fill(PASSWORD)
-        wall.get_by_role("button", name="Sign in").click()
-        wall.wait_for_url("**/wall/**")
-        expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
-        expect(wall.get_by_test_id("wall")).to_contain_text("Open referrals")
+    wall = sign_in("ce", viewport={"width": 1920, "height": 1080}, route_websocket=route)
+    wall.wait_for_url("**/wall/**")
+    expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(wall.get_by_test_id("wall")).to_contain_text("Open referrals")
 
-        # A change while the wall is connected shows up, as today's change.
-        program = live_program_of_intake(server)
-        first = _make_referral(server, program)
-        expect(wall.get_by_test_id("wall")).to_contain_text(program["name"], timeout=3000)
+    # A change while the wall is connected shows up, as today's change.
+    program = live_program_of_intake(server)
+    first = _make_referral(server, program)
+    expect(wall.get_by_test_id("wall")).to_contain_text(program["name"], timeout=3000)
 
-        state["blocked"] = True
-        ws, upstream = state["current"]
-        ws.close(code=1011, reason="test: network down")
-        upstream.close()
-        expect(wall.get_by_test_id("live-indicator")).to_have_text("Reconnecting…")
-        wall.wait_for_timeout(300)
-        server.graphql(
-            "intake",
-            "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id status } }",
-            {"input": {"referralId": first["id"], "status": "NO_CAPACITY", "expectedVersion": first["version"], "note": "while the wall was away"}},
-        )
-        wall.wait_for_timeout(1500)
-        state["blocked"] = False
-        expect(wall.get_by_test_id("live-indicator")).to_have_text("Live", timeout=20_000)
-        expect(wall.get_by_test_id("wall")).to_contain_text("No capacity", timeout=5000)
-        resumed = state["subscribes"][-1]
-        assert resumed.get("afterSeq"), f"the re-subscription should resume from the last seq seen: {state['subscribes']}"
-        save_screenshot(wall, "wall-1080p")
-    finally:
-        context.close()
+    state["blocked"] = True
+    ws, upstream = state["current"]
+    ws.close(code=1011, reason="test: network down")
+    upstream.close()
+    expect(wall.get_by_test_id("live-indicator")).to_have_text("Reconnecting…")
+    wall.wait_for_timeout(300)
+    server.graphql(
+        "intake",
+        "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id status } }",
+        {"input": {"referralId": first["id"], "status": "NO_CAPACITY", "expectedVersion": first["version"], "note": "while the wall was away"}},
+    )
+    wall.wait_for_timeout(1500)
+    state["blocked"] = False
+    expect(wall.get_by_test_id("live-indicator")).to_have_text("Live", timeout=20_000)
+    expect(wall.get_by_test_id("wall")).to_contain_text("No capacity", timeout=5000)
+    resumed = state["subscribes"][-1]
+    assert resumed.get("afterSeq"), f"the re-subscription should resume from the last seq seen: {state['subscribes']}"
+    save_screenshot(wall, "wall-1080p")
 
 
 def _make_referral(server: Server, program: dict) -> dict:
@@ -409,36 +397,24 @@ def test_organization_switcher(server: Server, sign_in) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
-def test_stale_update_is_explained_and_reloaded(server: Server, browser) -> None:
+def test_stale_update_is_explained_and_reloaded(server: Server, sign_in) -> None:
     """CONFLICT: someone changed the referral since this page loaded (and no live push told it)."""
-    from tests.browser.conftest import ACCOUNTS, PASSWORD
-
     program = live_program_of_intake(server)
     referral = _make_referral(server, program)
-    context = browser.new_context(viewport=DESKTOP, base_url=server.url)
-    context.set_default_timeout(10_000)
-    context.route_web_socket("**/graphql", lambda ws: None)  # the live channel never comes up here
-    try:
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email").fill(ACCOUNTS["intake"])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/program")
-        card = page.locator(f'[data-testid="inbound-referral"][data-referral-id="{referral["id"]}"]')
-        expect(card.locator('[data-status="NOT_UPDATED"]')).to_be_visible()
-        expect(page.get_by_test_id("live-indicator")).to_have_text("Connecting…")
+    page = sign_in("intake", route_websocket=lambda ws: None)  # the live channel never comes up here
+    page.wait_for_url("**/program")
+    card = page.locator(f'[data-testid="inbound-referral"][data-referral-id="{referral["id"]}"]')
+    expect(card.locator('[data-status="NOT_UPDATED"]')).to_be_visible()
+    expect(page.get_by_test_id("live-indicator")).to_have_text("Connecting…")
 
-        server.graphql(
-            "navigator",
-            "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id } }",
-            {"input": {"referralId": referral["id"], "status": "PENDING", "expectedVersion": referral["version"]}},
-        )
-        card.get_by_test_id("status-select").select_option("ELIGIBLE")
-        card.get_by_role("button", name="Update status").click()
-        alert = card.get_by_role("alert")
-        expect(alert).to_contain_text("Someone else changed this referral")
-        expect(alert).to_have_attribute("data-code", "CONFLICT")
-        expect(card.locator('[data-status="PENDING"]')).to_be_visible()  # reloaded
-    finally:
-        context.close()
+    server.graphql(
+        "navigator",
+        "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id } }",
+        {"input": {"referralId": referral["id"], "status": "PENDING", "expectedVersion": referral["version"]}},
+    )
+    card.get_by_test_id("status-select").select_option("ELIGIBLE")
+    card.get_by_role("button", name="Update status").click()
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text("Someone else changed this referral")
+    expect(alert).to_have_attribute("data-code", "CONFLICT")
+    expect(card.locator('[data-status="PENDING"]')).to_be_visible()  # reloaded
