@@ -24,7 +24,7 @@ from db.programs import Program
 from db.referrals import ChangeSource, Referral, ReferralStatus
 from db.seekers import Seeker
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.referrals import load_referral, update_status_in
+from resolvers.referrals import load_referral, update_status_in, write_and_announce
 from resolvers.runtime import Runtime
 from resolvers.viewer import MembershipInfo, Viewer
 
@@ -186,32 +186,30 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
 
 async def confirm_link(runtime: Runtime, token: str) -> Referral:
     """Make the link's change, once, as the party it was sent to; pushed live like any other change."""
+
+    async def change(session: AsyncSession) -> Referral:
+        action = await _read(session, runtime, token)
+        if action.used:
+            raise LinkError(LinkProblem.USED, "This link has already been used.")
+        session.add(UsedLink(token_id=action.token_id, referral_id=action.referral.id, used_at=utcnow()))
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise LinkError(LinkProblem.USED, "This link has already been used.") from None
+        return await update_status_in(
+            session,
+            await _acting_party(session, action),
+            referral_id=action.referral.id,
+            status=action.status,
+            expected_version=action.referral.version,
+            source=ChangeSource.EMAIL,
+        )
+
     try:
-        async with runtime.db.write() as session:
-            action = await _read(session, runtime, token)
-            if action.used:
-                raise LinkError(LinkProblem.USED, "This link has already been used.")
-            session.add(UsedLink(token_id=action.token_id, referral_id=action.referral.id, used_at=utcnow()))
-            try:
-                await session.flush()
-            except IntegrityError:
-                raise LinkError(LinkProblem.USED, "This link has already been used.") from None
-            viewer = await _acting_party(session, action)
-            await update_status_in(
-                session,
-                viewer,
-                referral_id=action.referral.id,
-                status=action.status,
-                expected_version=action.referral.version,
-                source=ChangeSource.EMAIL,
-            )
-            fresh = await load_referral(session, action.referral.id)
+        return await write_and_announce(runtime, change)
     except NotFound:
         raise LinkError(LinkProblem.GONE, "This referral is no longer available to you.") from None
     except BadInput:
         raise LinkError(LinkProblem.UNCHANGED, "The referral already has that status, so nothing changed.") from None
     except Conflict:
         raise LinkError(LinkProblem.STALE, "Someone updated this referral at the same moment. Please try again.") from None
-    await runtime.live.ring()
-    assert fresh is not None
-    return fresh

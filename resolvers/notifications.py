@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Role, User
 from db.base import utcnow
-from db.events import EventKind, ReferralEvent
+from db.events import EventKind
 from db.notifications import (
     Channel,
     DigestEntry,
@@ -175,13 +175,13 @@ def template_for(event_kind: EventKind, recipient: RecipientKind) -> str:
     return f"{event_kind.name.lower()}_{recipient.name.lower()}"
 
 
-async def plan_notifications(session: AsyncSession, *, referral: Referral, event_kind: EventKind, actor: Viewer) -> int:
+async def plan_notifications(
+    session: AsyncSession, *, referral: Referral, event_kind: EventKind, event_seq: int, actor: Viewer
+) -> int:
     """Write the messages a change calls for, in the change's own transaction; returns how many will go."""
     recipients = await _recipients(session, referral, event_kind, actor)
     if not recipients:
         return 0
-    # The event this change just recorded: its number makes each message's idempotency key.
-    seq = await session.scalar(select(func.max(ReferralEvent.seq)).where(ReferralEvent.referral_id == referral.id))
     muted = await _muted_users(session, {r.user_id for r in recipients if r.user_id and r.channel is Channel.EMAIL}, event_kind)
     digest = (
         event_kind is EventKind.CREATED
@@ -200,9 +200,10 @@ async def plan_notifications(session: AsyncSession, *, referral: Referral, event
             continue
         session.add(
             Notification(
-                idempotency_key=f"{seq}:{r.kind.name}:{r.address}:{r.channel.name}",
+                # The change's own event number makes each message's key: one message per change and address.
+                idempotency_key=f"{event_seq}:{r.kind.name}:{r.address}:{r.channel.name}",
                 referral_id=referral.id,
-                event_seq=seq,
+                event_seq=event_seq,
                 event=event_kind,
                 template=template_for(event_kind, r.kind),
                 recipient_kind=r.kind,

@@ -74,6 +74,12 @@ class InboundPage:
     total_count: int
 
 
+async def _record_change(session: AsyncSession, referral: Referral, kind: EventKind, actor: Viewer) -> None:
+    """The outbox event for live views and the notifications it calls for, in the change's transaction."""
+    seq = await record_event(session, referral_id=referral.id, kind=kind)
+    await plan_notifications(session, referral=referral, event_kind=kind, event_seq=seq, actor=actor)
+
+
 def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[dict[str, Any]]:
     """Answers in the program's question order, each checked against its question."""
     questions = {q["key"]: q for q in program.screener}
@@ -200,8 +206,7 @@ async def create_referral_in(
     )
     if comment:
         session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=comment, created_at=now))
-    await record_event(session, referral_id=referral.id, kind=EventKind.CREATED)
-    await plan_notifications(session, referral=referral, event_kind=EventKind.CREATED, actor=viewer)
+    await _record_change(session, referral, EventKind.CREATED, viewer)
     return referral
 
 
@@ -246,8 +251,7 @@ async def update_status_in(
         )
     )
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
-    await record_event(session, referral_id=referral.id, kind=EventKind.STATUS_CHANGED)
-    await plan_notifications(session, referral=referral, event_kind=EventKind.STATUS_CHANGED, actor=viewer)
+    await _record_change(session, referral, EventKind.STATUS_CHANGED, viewer)
     return referral
 
 
@@ -260,12 +264,11 @@ async def add_comment_in(session: AsyncSession, viewer: Viewer, *, referral_id: 
     session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=text, created_at=now))
     await session.execute(update(Referral).where(Referral.id == referral.id).values(updated_at=now))
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
-    await record_event(session, referral_id=referral.id, kind=EventKind.COMMENT_ADDED)
-    await plan_notifications(session, referral=referral, event_kind=EventKind.COMMENT_ADDED, actor=viewer)
+    await _record_change(session, referral, EventKind.COMMENT_ADDED, viewer)
     return referral
 
 
-async def _write_and_announce(
+async def write_and_announce(
     runtime: Runtime, change: Callable[[AsyncSession], Awaitable[Referral]]
 ) -> Referral:
     """Run one change in one transaction, ring the live hub after commit, return the fresh referral."""
@@ -278,13 +281,13 @@ async def _write_and_announce(
 
 
 async def create_referral(runtime: Runtime, viewer: Viewer, new: NewReferral) -> Referral:
-    return await _write_and_announce(runtime, lambda s: create_referral_in(s, viewer, new))
+    return await write_and_announce(runtime, lambda s: create_referral_in(s, viewer, new))
 
 
 async def update_referral_status(
     runtime: Runtime, viewer: Viewer, *, referral_id: int, status: ReferralStatus, expected_version: int, note: str | None
 ) -> Referral:
-    return await _write_and_announce(
+    return await write_and_announce(
         runtime,
         lambda s: update_status_in(
             s, viewer, referral_id=referral_id, status=status, expected_version=expected_version, note=note
@@ -293,7 +296,7 @@ async def update_referral_status(
 
 
 async def add_referral_comment(runtime: Runtime, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
-    return await _write_and_announce(runtime, lambda s: add_comment_in(s, viewer, referral_id=referral_id, body=body))
+    return await write_and_announce(runtime, lambda s: add_comment_in(s, viewer, referral_id=referral_id, body=body))
 
 
 async def get_referral(runtime: Runtime, viewer: Viewer, referral_id: int) -> Referral:
