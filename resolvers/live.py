@@ -206,8 +206,8 @@ class LiveHub:
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
             for delivery in deliveries:
+                assert delivery.referral is not None
                 for subscriber in self._subscribers:
-                    assert delivery.referral is not None
                     if subscriber.wants(delivery.referral):
                         subscriber.offer(delivery)
             self.last_seq = events[-1].seq

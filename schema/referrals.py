@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 
 from db.referrals import GOT_HELP, IN_PROGRESS, Comment, Referral, StatusChange
+from db.seekers import ContactPreference as DomainContactPreference
 from resolvers import policy
 from resolvers.errors import Unauthenticated
 from resolvers.live import Delivery, referral_changes
@@ -151,7 +152,8 @@ class ReferralType(Node):
     @strawberry.field(description="True when the seeker chose not to be contacted and will reach out to the program.")
     def seeker_will_reach_out(self, info: Info) -> bool:
         viewer = require_viewer(info)
-        return self.model.contact_preference.name == "NONE" and not policy.is_referrer_side(viewer, self.model)
+        chose_none = self.model.contact_preference is DomainContactPreference.NONE
+        return chose_none and not policy.is_referrer_side(viewer, self.model)
 
     @strawberry.field
     def screener_answers(self) -> list[ScreenerAnswerType]:
