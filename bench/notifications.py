@@ -33,8 +33,8 @@ from db.accounts import User
 from db.notifications import Notification, NotificationStatus
 from db.seekers import ContactPreference
 from db.settings import Settings
-from resolvers.channels import message_id
-from resolvers.delivery import DeliveryWorker
+from resolvers.notify.channels import message_id
+from resolvers.notify.delivery import DeliveryWorker
 from resolvers.referrals import NewReferral, ScreenerAnswer, create_referral_in
 from resolvers.runtime import Runtime
 from resolvers.seekers import NewSeeker
@@ -122,7 +122,7 @@ async def main(backlog: int, paced: int, rate: float) -> None:
         for n in range(backlog):
             await _refer(runtime, viewer, program_id, n)
         planning = time.perf_counter() - started
-        worker = DeliveryWorker(runtime, worker_id="bench")
+        worker = DeliveryWorker(runtime.settings, runtime.db, worker_id="bench")
         total = 2 * backlog
         started = time.perf_counter()
         await worker.start()

@@ -1,14 +1,20 @@
-"""The transactional outbox: one row per referral change, numbered in commit order."""
+"""The transactional outbox: one row per change of any subject, numbered in commit order.
+
+The table is `outbox_events`, so that HMIS's own "Event" (a CE event, element 4.20) keeps its name.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from db.accounts import User
 from db.base import Base, enum_column, utcnow
+from db.referrals import ChangeSource
 
 
 class EventKind(enum.Enum):
@@ -17,13 +23,28 @@ class EventKind(enum.Enum):
     COMMENT_ADDED = "COMMENT_ADDED"
 
 
-class ReferralEvent(Base):
-    __tablename__ = "referral_events"
+class SubjectType(enum.Enum):
+    """What an event is about; later domains (CE events, cases, consents) add theirs."""
+
+    REFERRAL = "REFERRAL"
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
     # Never reuse a number after old events are pruned: clients resume from the last one they saw.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (Index("ix_outbox_events_subject", "subject_type", "subject_id"), {"sqlite_autoincrement": True})
 
     # BigInteger on PostgreSQL; SQLite only autoincrements a plain INTEGER primary key.
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    subject_type: Mapped[SubjectType] = mapped_column(enum_column(SubjectType))
+    subject_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    # Who made the change, and as which membership; none for a seeker without an account or the system.
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_organization_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[ChangeSource] = mapped_column(enum_column(ChangeSource))
+    # The change itself, as data: {"from", "to", "note", "comment", "version"} as the kind calls for.
+    change: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(lazy="raise")

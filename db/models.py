@@ -2,7 +2,7 @@
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import Base
-from db.events import EventKind, ReferralEvent
+from db.events import EventKind, OutboxEvent, SubjectType
 from db.notifications import (
     Channel,
     DigestEntry,
@@ -39,7 +39,8 @@ __all__ = [
     "ProgramServiceArea",
     "Referral",
     "RecipientKind",
-    "ReferralEvent",
+    "OutboxEvent",
+    "SubjectType",
     "ReferralKind",
     "ReferralStatus",
     "Role",

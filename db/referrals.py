@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from db.accounts import Organization, Site, User
 from db.base import Base, enum_column, utcnow
@@ -132,3 +132,19 @@ class Comment(Base):
 
     referral: Mapped[Referral] = relationship(back_populates="comments", lazy="raise")
     author: Mapped[User | None] = relationship(lazy="raise")
+
+
+# Everything a dashboard shows of a referral, and every fact the policy reads of one, in a fixed
+# handful of statements however long the page.
+REFERRAL_LOAD = (
+    joinedload(Referral.seeker),
+    joinedload(Referral.program).options(
+        joinedload(Program.organization), selectinload(Program.categories), selectinload(Program.service_areas)
+    ),
+    joinedload(Referral.program_organization),
+    joinedload(Referral.navigator),
+    selectinload(Referral.comments).joinedload(Comment.author),
+    selectinload(Referral.history).joinedload(StatusChange.changed_by),
+)
+# Every referral list is newest first.
+REFERRAL_ORDER = (Referral.created_at, Referral.id)

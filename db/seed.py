@@ -22,7 +22,7 @@ from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, T
 from db.base import utcnow
 from db.engine import Database
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
-from db.events import EventKind, ReferralEvent
+from db.events import EventKind, OutboxEvent, SubjectType
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
 from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
@@ -830,7 +830,7 @@ async def _referrals(
     bulk = {"render_nulls": True}  # keep NULLs in the rows, or the ORM splits the batch wherever they differ
     for model, rows in ((StatusChange, changes), (Comment, comments)):
         await session.execute(insert(model), [{**row, "referral_id": r.id} for r, row in rows], execution_options=bulk)
-    await session.execute(insert(ReferralEvent), _recent_events(changes, comments, since=now - EVENT_WINDOW))
+    await session.execute(insert(OutboxEvent), _recent_events(changes, comments, since=now - EVENT_WINDOW))
     return referrals
 
 
@@ -838,15 +838,36 @@ def _recent_events(
     changes: list[tuple[Referral, dict[str, Any]]], comments: list[tuple[Referral, dict[str, Any]]], *, since: datetime
 ) -> list[dict[str, Any]]:
     """The outbox as the last week's activity would have left it, so live views have a past to show."""
-    events = [
-        {
-            "referral_id": r.id,
-            "kind": EventKind.CREATED if row["from_status"] is None else EventKind.STATUS_CHANGED,
-            "at": row["at"],
-        }
-        for r, row in changes
-    ] + [{"referral_id": r.id, "kind": EventKind.COMMENT_ADDED, "at": row["created_at"]} for r, row in comments]
+    versions: dict[int, int] = {}
+    events = []
+    for r, row in changes:  # in time order, so each change's version is the one it produced
+        versions[r.id] = versions.get(r.id, 0) + 1
+        created = row["from_status"] is None
+        change: dict[str, Any] = {"to": row["to_status"].name, "version": versions[r.id]}
+        if created:
+            change["referralKind"] = r.kind.name
+        else:
+            change.update({"from": row["from_status"].name, "note": row.get("note")})
+        events.append(_event(r, EventKind.CREATED if created else EventKind.STATUS_CHANGED, row["at"], row.get("changed_by_user_id"), row["source"], change))
+    for r, row in comments:
+        change = {"comment": row["body"]}
+        events.append(_event(r, EventKind.COMMENT_ADDED, row["created_at"], row.get("author_user_id"), ChangeSource.DASHBOARD, change))
     return sorted((e for e in events if e["at"] >= since), key=lambda e: e["at"])
+
+
+def _event(
+    r: Referral, kind: EventKind, at: datetime, actor: int | None, source: ChangeSource, change: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "subject_type": SubjectType.REFERRAL,
+        "subject_id": r.id,
+        "kind": kind,
+        "actor_user_id": actor,
+        "actor_organization_id": None,
+        "source": source,
+        "change": change,
+        "at": at,
+    }
 
 
 def _referral(rng: random.Random, plan: _Plan, acting: _Acting | None, now: datetime) -> Referral:

@@ -1,18 +1,17 @@
-"""Signed, expiring, single-use links in notification emails that set a referral's status.
+"""Email links that set a referral's status: reading what one would do, and doing it once.
 
-A link names one referral, one status and the notification it came in, which says who it was sent
-to (the seeker, or one program address) without putting an address in the URL. Opening it changes nothing; confirming runs `update_status_in`, the API's own rule, as that
-party with source EMAIL, and records the link as used in the same transaction.
+A link names one referral, one status, the version of the referral it was written for, and the
+notification it came in, which says who it was sent to (the seeker, or one program address)
+without putting an address in the URL. Opening it changes nothing; confirming runs
+`update_status_in`, the API's own rule, as that party with source EMAIL, and records the link as
+used in the same transaction. A link whose referral changed since it was written changes nothing.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import Enum
 
-import jwt
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,23 +22,12 @@ from db.notifications import Notification, RecipientKind, UsedLink
 from db.programs import Program
 from db.referrals import ChangeSource, Referral, ReferralStatus
 from db.seekers import Seeker
-from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.notify.messages import link_choices
+from resolvers.notify.tokens import BadToken, read_token
 from resolvers.referrals import load_referral, update_status_in, write_and_announce
 from resolvers.runtime import Runtime
 from resolvers.viewer import MembershipInfo, Viewer
-
-AUDIENCE = "rl:link"
-ALGORITHM = "HS256"
-
-SEEKER_CHOICES = (ReferralStatus.GOT_HELP, ReferralStatus.COULDNT_GET_HELP)
-PROGRAM_CHOICES = (
-    ReferralStatus.PENDING,
-    ReferralStatus.ELIGIBLE,
-    ReferralStatus.GOT_HELP,
-    ReferralStatus.COULDNT_CONTACT,
-    ReferralStatus.NOT_ELIGIBLE,
-    ReferralStatus.NO_CAPACITY,
-)
 
 
 class LinkProblem(Enum):
@@ -48,14 +36,17 @@ class LinkProblem(Enum):
     USED = "USED"
     GONE = "GONE"
     UNCHANGED = "UNCHANGED"
+    CHANGED = "CHANGED"
     STALE = "STALE"
 
 
 class LinkError(Exception):
-    def __init__(self, problem: LinkProblem, message: str) -> None:
+    def __init__(self, problem: LinkProblem, message: str, *, referral: Referral | None = None) -> None:
         super().__init__(message)
         self.problem = problem
         self.message = message
+        # For CHANGED: the referral as it is now, so the page can say where it stands.
+        self.referral = referral
 
 
 @dataclass(frozen=True)
@@ -70,72 +61,43 @@ class LinkAction:
     used: bool
 
 
-def _key(runtime: Runtime) -> str:
-    # A key of its own, so a sign-in token can never pass as a link nor a link as a sign-in.
-    return f"{runtime.settings.secret_key}:email-links"
-
-
-def issue_link(runtime: Runtime, *, notification: Notification, status: ReferralStatus) -> str:
-    """A link for the recipient of `notification`; it names the notification, never the address itself."""
-    claims = {
-        "aud": AUDIENCE,
-        "r": notification.referral_id,
-        "s": status.name,
-        "n": notification.id,
-        "jti": secrets.token_urlsafe(12),
-        "exp": utcnow() + timedelta(seconds=runtime.settings.link_ttl_seconds),
-    }
-    return jwt.encode(claims, _key(runtime), algorithm=ALGORITHM)
-
-
-def link_url(runtime: Runtime, token: str) -> str:
-    return f"{runtime.settings.public_url}/r/{token}"
-
-
-def _claims(runtime: Runtime, token: str) -> dict[str, object]:
-    try:
-        return jwt.decode(
-            token, _key(runtime), algorithms=[ALGORITHM], audience=AUDIENCE, options={"require": ["exp", "jti", "aud"]}
-        )
-    except jwt.ExpiredSignatureError:
-        raise LinkError(LinkProblem.EXPIRED, "This link has expired.") from None
-    except jwt.InvalidTokenError:
-        raise LinkError(LinkProblem.INVALID, "This link is not valid. It may have been copied incompletely.") from None
-
-
 async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkAction:
-    claims = _claims(runtime, token)
     try:
-        status = ReferralStatus[str(claims["s"])]
-        referral_id = int(claims["r"])  # type: ignore[call-overload]
-        notification_id = int(claims["n"])  # type: ignore[call-overload]
-    except (KeyError, ValueError, TypeError):
-        raise LinkError(LinkProblem.INVALID, "This link is not valid.") from None
-    notification = await session.get(Notification, notification_id)
-    if notification is None or notification.referral_id != referral_id:
+        claims = read_token(runtime.settings, token)
+    except BadToken as bad:
+        if bad.expired:
+            raise LinkError(LinkProblem.EXPIRED, "This link has expired.") from None
+        raise LinkError(LinkProblem.INVALID, "This link is not valid. It may have been copied incompletely.") from None
+    notification = await session.get(Notification, claims.notification_id)
+    if notification is None or notification.referral_id != claims.referral_id:
         raise LinkError(LinkProblem.GONE, "This referral no longer exists.")
     party = notification.recipient_kind
-    allowed = SEEKER_CHOICES if party is RecipientKind.SEEKER else PROGRAM_CHOICES
-    if party is RecipientKind.NAVIGATOR or status not in allowed:
+    if party is RecipientKind.NAVIGATOR:
         raise LinkError(LinkProblem.INVALID, "This link is not valid.")
-    referral = await load_referral(session, referral_id)
+    referral = await load_referral(session, claims.referral_id)
     if referral is None:
         raise LinkError(LinkProblem.GONE, "This referral no longer exists.")
-    used = await session.get(UsedLink, str(claims["jti"])) is not None
+    used = await session.get(UsedLink, claims.token_id) is not None
+    if not used and claims.version is not None and referral.version != claims.version:
+        raise LinkError(
+            LinkProblem.CHANGED,
+            "This referral has been updated since this email was sent, so this link no longer changes it.",
+            referral=referral,
+        )
+    if not used and claims.status not in link_choices(party, referral) and claims.status is not referral.status:
+        raise LinkError(LinkProblem.INVALID, "This link is not valid.")
     return LinkAction(
-        token_id=str(claims["jti"]), referral=referral, status=status, party=party, address=notification.address, used=used
+        token_id=claims.token_id, referral=referral, status=claims.status, party=party, address=notification.address, used=used
     )
 
 
 async def read_link(runtime: Runtime, token: str) -> LinkAction:
-    """What the link would do; raises LinkError for a tampered, expired or used link."""
+    """What the link would do; raises LinkError for a tampered, expired, used or outdated link."""
     async with runtime.db.read() as session:
         action = await _read(session, runtime, token)
     if action.used:
         raise LinkError(LinkProblem.USED, "This link has already been used.")
     return action
-
-
 async def _staff_membership(session: AsyncSession, *, organization_id: int, address: str) -> Membership | None:
     """The membership in the organization of the active user with this email, if there is one."""
     return await session.scalar(
@@ -196,6 +158,8 @@ async def confirm_link(runtime: Runtime, token: str) -> Referral:
             await session.flush()
         except IntegrityError:
             raise LinkError(LinkProblem.USED, "This link has already been used.") from None
+        # The version read above equals the link's own (`_read` refuses any other), so a change
+        # made meanwhile is a CONFLICT here rather than silently overwritten.
         return await update_status_in(
             session,
             await _acting_party(session, action),
@@ -211,5 +175,7 @@ async def confirm_link(runtime: Runtime, token: str) -> Referral:
         raise LinkError(LinkProblem.GONE, "This referral is no longer available to you.") from None
     except BadInput:
         raise LinkError(LinkProblem.UNCHANGED, "The referral already has that status, so nothing changed.") from None
+    except Forbidden as refused:
+        raise LinkError(LinkProblem.INVALID, refused.message) from None
     except Conflict:
         raise LinkError(LinkProblem.STALE, "Someone updated this referral at the same moment. Please try again.") from None

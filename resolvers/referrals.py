@@ -5,43 +5,43 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
 
 from db.accounts import Role, Site
 from db.base import utcnow
-from db.events import EventKind
-from db.programs import ConnectMode, Program
-from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
+from db.events import EventKind, SubjectType
+from db.programs import Program
+from db.referrals import (
+    REFERRAL_LOAD,
+    REFERRAL_ORDER,
+    ChangeSource,
+    Comment,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+    StatusChange,
+    kind_for,
+)
 from db.seekers import ContactPreference, Seeker
-from resolvers import policy
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
-from resolvers.notifications import plan_notifications
-from resolvers.outbox import record_event
+from resolvers.live.outbox import latest_seq, record_event
+from resolvers.notify.planning import plan_notifications
 from resolvers.pagination import Page, keyset_page
+from resolvers.policy import capabilities, seekers as seeker_policy
+from resolvers.policy import referrals as policy
+from resolvers.policy.capabilities import Capability
 from resolvers.runtime import Runtime
-from resolvers.seekers import NewSeeker, accessible_seeker, build_seeker, check_reachable
+from resolvers.seekers import NewSeeker, Profile, accessible_seeker, build_seeker, check_reachable, profiles_of
 from resolvers.viewer import Viewer
+
+T = TypeVar("T")
 
 COMMENT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
-
-# Everything a dashboard shows of a referral, in a fixed handful of statements however long the page.
-REFERRAL_LOAD = (
-    joinedload(Referral.seeker),
-    joinedload(Referral.program).options(
-        joinedload(Program.organization), selectinload(Program.categories), selectinload(Program.service_areas)
-    ),
-    joinedload(Referral.program_organization),
-    joinedload(Referral.navigator),
-    selectinload(Referral.comments).joinedload(Comment.author),
-    selectinload(Referral.history).joinedload(StatusChange.changed_by),
-)
-# Every referral list is newest first.
-REFERRAL_ORDER = (Referral.created_at, Referral.id)
+STALE = "Someone else updated this referral since you loaded it. Reload it to see the latest status."
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,44 @@ class NewReferral:
 
 @dataclass(frozen=True)
 class PersonHelped:
-    seeker: Seeker
+    profile: Profile
     referrals: list[Referral]
 
 
 @dataclass(frozen=True)
-class InboundPage:
-    page: Page[Referral]
+class Dashboard(Generic[T]):
+    """A page of a dashboard, and the newest event it reflects: subscribe from `last_seq` to miss nothing."""
+
+    page: Page[T]
+    last_seq: int
+
+
+@dataclass(frozen=True)
+class InboundDashboard(Dashboard[Referral]):
     not_updated_count: int
     total_count: int
 
 
-async def _record_change(session: AsyncSession, referral: Referral, kind: EventKind, actor: Viewer) -> None:
+async def _record_change(
+    session: AsyncSession,
+    referral: Referral,
+    kind: EventKind,
+    actor: Viewer,
+    *,
+    source: ChangeSource,
+    change: dict[str, Any],
+) -> None:
     """The outbox event for live views and the notifications it calls for, in the change's transaction."""
-    seq = await record_event(session, referral_id=referral.id, kind=kind)
-    await plan_notifications(session, referral=referral, event_kind=kind, event_seq=seq, actor=actor)
+    event = await record_event(
+        session,
+        subject_type=SubjectType.REFERRAL,
+        subject_id=referral.id,
+        kind=kind,
+        actor=actor,
+        source=source,
+        change=change,
+    )
+    await plan_notifications(session, referral=referral, event=event, actor=actor)
 
 
 def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[dict[str, Any]]:
@@ -121,9 +144,7 @@ async def load_referral(session: AsyncSession, referral_id: int) -> Referral | N
 
 async def _visible_referral(session: AsyncSession, viewer: Viewer, referral_id: int) -> Referral:
     referral = await load_referral(session, referral_id)
-    if referral is None or not policy.can_see_referral(
-        viewer, referral, program_coc_id=referral.program_organization.coc_id
-    ):
+    if referral is None or not policy.may(viewer, policy.Action.READ, referral):
         raise NotFound("No referral with that id is available to you.")
     return referral
 
@@ -133,11 +154,11 @@ async def _resolve_seeker(session: AsyncSession, viewer: Viewer, new: NewReferra
         if new.seeker is not None or (new.seeker_id is not None and new.seeker_id != viewer.seeker_id):
             raise Forbidden("You can only make referrals for yourself.")
         assert viewer.seeker_id is not None
-        return await accessible_seeker(session, viewer, viewer.seeker_id)
+        return await accessible_seeker(session, viewer, viewer.seeker_id, action=seeker_policy.Action.REFER)
     if (new.seeker_id is None) == (new.seeker is None):
         raise BadInput("Give either an existing seeker's id or the new seeker's details, not both.", field="seeker")
     if new.seeker_id is not None:
-        return await accessible_seeker(session, viewer, new.seeker_id)
+        return await accessible_seeker(session, viewer, new.seeker_id, action=seeker_policy.Action.REFER)
     assert new.seeker is not None
     preference = new.contact_preference or ContactPreference.NONE
     seeker = build_seeker(new.seeker, preference=preference, created_by=viewer.user_id)
@@ -150,7 +171,7 @@ async def create_referral_in(
     session: AsyncSession, viewer: Viewer, new: NewReferral, *, source: ChangeSource = ChangeSource.DASHBOARD
 ) -> Referral:
     """All of a referral's creation inside the caller's transaction; raises before writing on bad input."""
-    if not policy.can_make_referrals(viewer):
+    if not capabilities.can(viewer, Capability.MAKE_REFERRALS):
         raise Forbidden("Your role cannot make referrals.")
     program = await session.scalar(select(Program).where(Program.id == new.program_id, Program.is_active.is_(True)))
     if program is None:
@@ -206,7 +227,8 @@ async def create_referral_in(
     )
     if comment:
         session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=comment, created_at=now))
-    await _record_change(session, referral, EventKind.CREATED, viewer)
+    change = {"to": ReferralStatus.NOT_UPDATED.name, "referralKind": kind.name, "comment": comment, "version": 1}
+    await _record_change(session, referral, EventKind.CREATED, viewer, source=source, change=change)
     return referral
 
 
@@ -222,13 +244,12 @@ async def update_status_in(
 ) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
     note = _clean_text(note, limit=NOTE_MAX_LENGTH, what="note")
-    if referral.version != expected_version:
-        raise Conflict(
-            "Someone else updated this referral since you loaded it. Reload it to see the latest status.",
-            currentVersion=referral.version,
-        )
     if referral.status is status:
         raise BadInput("The referral already has that status.", field="status")
+    if status not in policy.settable_statuses(viewer, referral):
+        raise Forbidden(policy.status_refusal(viewer, referral), field="status")
+    if referral.version != expected_version:
+        raise Conflict(STALE, currentVersion=referral.version)
     previous = referral.status
     now = utcnow()
     # The version in the WHERE clause makes the check and the write one step on every database.
@@ -238,7 +259,7 @@ async def update_status_in(
         .values(status=status, version=Referral.version + 1, updated_at=now)
     )
     if changed.rowcount != 1:
-        raise Conflict("Someone else updated this referral since you loaded it. Reload it to see the latest status.")
+        raise Conflict(STALE)
     session.add(
         StatusChange(
             referral_id=referral.id,
@@ -251,31 +272,39 @@ async def update_status_in(
         )
     )
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
-    await _record_change(session, referral, EventKind.STATUS_CHANGED, viewer)
+    change = {"from": previous.name, "to": status.name, "note": note, "version": expected_version + 1}
+    await _record_change(session, referral, EventKind.STATUS_CHANGED, viewer, source=source, change=change)
     return referral
 
 
-async def add_comment_in(session: AsyncSession, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
+async def add_comment_in(
+    session: AsyncSession, viewer: Viewer, *, referral_id: int, body: str, source: ChangeSource = ChangeSource.DASHBOARD
+) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
+    if not policy.may(viewer, policy.Action.COMMENT, referral):
+        raise Forbidden("You can see this referral but not comment on it.")
     text = _clean_text(body, limit=COMMENT_MAX_LENGTH, what="comment")
     if text is None:
         raise BadInput("Write something in the comment first.", field="body")
     now = utcnow()
-    session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=text, created_at=now))
+    comment = Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=text, created_at=now)
+    session.add(comment)
     await session.execute(update(Referral).where(Referral.id == referral.id).values(updated_at=now))
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
-    await _record_change(session, referral, EventKind.COMMENT_ADDED, viewer)
+    await session.flush()
+    change = {"comment": text, "commentId": comment.id, "version": referral.version}
+    await _record_change(session, referral, EventKind.COMMENT_ADDED, viewer, source=source, change=change)
     return referral
 
 
 async def write_and_announce(
     runtime: Runtime, change: Callable[[AsyncSession], Awaitable[Referral]]
 ) -> Referral:
-    """Run one change in one transaction, ring the live hub after commit, return the fresh referral."""
+    """Run one change in one transaction, ring the live hub and the senders after commit, return the fresh referral."""
     async with runtime.db.write() as session:
         referral = await change(session)
         fresh = await load_referral(session, referral.id)
-    await runtime.live.ring()
+    await runtime.announce()
     assert fresh is not None
     return fresh
 
@@ -304,13 +333,15 @@ async def get_referral(runtime: Runtime, viewer: Viewer, referral_id: int) -> Re
         return await _visible_referral(session, viewer, referral_id)
 
 
-async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Page[Referral]:
+async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Dashboard[Referral]:
     """A seeker's own referrals of every kind, newest first."""
-    if viewer.seeker_id is None:
+    if not capabilities.can(viewer, Capability.SEE_REFERRALS_FOR_ME):
         raise Forbidden("Referrals for Me is for seekers signed in to their own account.")
-    stmt = select(Referral).where(Referral.seeker_id == viewer.seeker_id).options(*REFERRAL_LOAD)
+    stmt = select(Referral).where(policy.where(viewer)).options(*REFERRAL_LOAD)
     async with runtime.db.read() as session:
-        return await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+        last_seq = await latest_seq(session)
+        page = await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+    return Dashboard(page=page, last_seq=last_seq)
 
 
 async def inbound_referrals(
@@ -321,19 +352,15 @@ async def inbound_referrals(
     status: ReferralStatus | None,
     first: int,
     after: str | None,
-) -> InboundPage:
+) -> InboundDashboard:
     """Live referrals to the acting organization's programs, newest first."""
-    if viewer.role not in (Role.PROGRAM_STAFF, Role.ADMIN):
+    if not capabilities.can(viewer, Capability.SEE_INBOUND_REFERRALS):
         raise Forbidden("Inbound Referrals is for a program's staff.")
-    base = [
-        policy.referral_filter(viewer),
-        Referral.kind == ReferralKind.LIVE,
-        Referral.program_organization_id == viewer.organization_id,
-    ]
-    if program_id is not None:
-        base.append(Referral.program_id == program_id)
+    inbound = policy.RULES.related_where(viewer, [policy.Relation.PROGRAM_STAFF, policy.Relation.PROGRAM_ADMIN])
+    base = [inbound, *([Referral.program_id == program_id] if program_id is not None else [])]
     filters = [*base, Referral.status == status] if status is not None else base
     async with runtime.db.read() as session:
+        last_seq = await latest_seq(session)
         counts = (
             await session.execute(
                 select(
@@ -349,39 +376,43 @@ async def inbound_referrals(
             first=first,
             after=after,
         )
-    return InboundPage(page=page, not_updated_count=int(counts[0]), total_count=int(counts[1]))
+    return InboundDashboard(page=page, last_seq=last_seq, not_updated_count=int(counts[0]), total_count=int(counts[1]))
 
 
-async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Page[PersonHelped]:
-    """The seekers behind the navigator's (and their team's) referrals, most recently active first."""
-    if viewer.role not in (Role.NAVIGATOR, Role.ADMIN):
+async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Dashboard[PersonHelped]:
+    """The people behind the navigator's (and their team's) referrals, most recently active first."""
+    if not capabilities.can(viewer, Capability.SEE_PEOPLE_IM_HELPING):
         raise Forbidden("People I'm Helping is for navigators.")
-    visible = select(Referral.seeker_id).where(policy.referral_filter(viewer))
     async with runtime.db.read() as session:
+        last_seq = await latest_seq(session)
         page = await keyset_page(
             session,
-            select(Seeker).where(Seeker.id.in_(visible)),
+            select(Seeker).where(seeker_policy.helped_where(viewer)),
             order=[Seeker.updated_at, Seeker.id],
             first=first,
             after=after,
         )
+        profiles = await profiles_of(session, viewer, page.items)
         by_seeker: dict[int, list[Referral]] = defaultdict(list)
         if page.items:
             referrals = await session.scalars(
                 select(Referral)
-                .where(Referral.seeker_id.in_([s.id for s in page.items]), policy.referral_filter(viewer))
+                .where(Referral.seeker_id.in_([s.id for s in page.items]), policy.where(viewer))
                 .options(*REFERRAL_LOAD)
                 .order_by(Referral.created_at.desc(), Referral.id.desc())
             )
             for referral in referrals.unique():
                 by_seeker[referral.seeker_id].append(referral)
-    people = [PersonHelped(seeker=s, referrals=by_seeker[s.id]) for s in page.items]
-    return Page(items=people, cursors=page.cursors, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page)
+    people = [PersonHelped(profile=p, referrals=by_seeker[p.seeker.id]) for p in profiles]
+    return Dashboard(
+        page=Page(items=people, cursors=page.cursors, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page),
+        last_seq=last_seq,
+    )
 
 
 async def seeker_referrals(
     runtime: Runtime, viewer: Viewer, *, seeker_id: int, first: int, after: str | None
 ) -> Page[Referral]:
-    stmt = select(Referral).where(Referral.seeker_id == seeker_id, policy.referral_filter(viewer)).options(*REFERRAL_LOAD)
+    stmt = select(Referral).where(Referral.seeker_id == seeker_id, policy.where(viewer)).options(*REFERRAL_LOAD)
     async with runtime.db.read() as session:
         return await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)

@@ -1,16 +1,13 @@
-"""What every resolver needs from the running application: settings, the database, the live hub."""
+"""What every resolver needs from the running application: settings, the database, the live hub, the senders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from db.engine import Database
 from db.settings import Settings
-
-if TYPE_CHECKING:
-    from resolvers.delivery import DeliveryWorker
-    from resolvers.live import LiveHub
+from resolvers.live.hub import LiveHub
+from resolvers.notify.delivery import DeliveryWorker
 
 
 @dataclass
@@ -22,19 +19,21 @@ class Runtime:
     delivery: DeliveryWorker | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> "Runtime":
-        from resolvers.live import LiveHub
-
+    def create(cls, settings: Settings) -> Runtime:
         db = Database(settings.database_url, echo=settings.sql_echo)
         return cls(settings=settings, db=db, live=LiveHub(db, settings))
 
     async def start(self) -> None:
         await self.live.start()
         if self.settings.notifications_worker:
-            from resolvers.delivery import DeliveryWorker
-
-            self.delivery = DeliveryWorker(self)
+            self.delivery = DeliveryWorker(self.settings, self.db)
             await self.delivery.start()
+
+    async def announce(self) -> None:
+        """After a commit: every hub reads the new events; this process's sender looks for new messages."""
+        await self.live.ring()
+        if self.delivery is not None:
+            self.delivery.ring()
 
     async def stop(self) -> None:
         if self.delivery is not None:

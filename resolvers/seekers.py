@@ -10,16 +10,25 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.accounts import Role
 from db.seekers import ContactPreference, Seeker
-from resolvers import policy
 from resolvers.errors import BadInput, Forbidden, NotFound
+from resolvers.policy import capabilities
+from resolvers.policy import seekers as policy
+from resolvers.policy.capabilities import Capability
 from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
 from resolvers.viewer import Viewer
 
 PROFILE_LOOKUP_LIMIT = 300
 DEFAULT_REGION = "US"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A seeker profile and the fields of it the viewer may see."""
+
+    seeker: Seeker
+    fields: frozenset[policy.Field]
 
 
 @dataclass(frozen=True)
@@ -83,20 +92,28 @@ def build_seeker(new: NewSeeker, *, preference: ContactPreference, created_by: i
     )
 
 
-async def accessible_seeker(session: AsyncSession, viewer: Viewer, seeker_id: int) -> Seeker:
-    seeker = await session.scalar(select(Seeker).where(Seeker.id == seeker_id, policy.seeker_filter(viewer)))
+async def accessible_seeker(
+    session: AsyncSession, viewer: Viewer, seeker_id: int, *, action: policy.Action = policy.Action.READ
+) -> Seeker:
+    seeker = await session.scalar(select(Seeker).where(Seeker.id == seeker_id, policy.where(viewer, action)))
     if seeker is None:
         raise NotFound("No seeker profile with that id is available to you.")
     return seeker
 
 
-async def seeker_profiles(runtime: Runtime, viewer: Viewer, *, search: str | None, first: int) -> Sequence[Seeker]:
+async def profiles_of(session: AsyncSession, viewer: Viewer, seekers: Sequence[Seeker]) -> list[Profile]:
+    """Each seeker with the fields the viewer may see, from facts loaded once for all of them."""
+    facts = await policy.load_facts(session, {s.id for s in seekers})
+    return [Profile(seeker=s, fields=policy.visible_fields(viewer, s, facts[s.id])) for s in seekers]
+
+
+async def seeker_profiles(runtime: Runtime, viewer: Viewer, *, search: str | None, first: int) -> list[Profile]:
     """Typeahead over the most recently updated profiles the navigator can access."""
-    if viewer.role not in (Role.NAVIGATOR, Role.ADMIN):
+    if not capabilities.can(viewer, Capability.LOOK_UP_SEEKERS):
         raise Forbidden("Only navigators can look up seeker profiles.")
     recent = (
         select(Seeker.id)
-        .where(policy.seeker_filter(viewer))
+        .where(policy.where(viewer))
         .order_by(Seeker.updated_at.desc(), Seeker.id.desc())
         .limit(PROFILE_LOOKUP_LIMIT)
     )
@@ -106,10 +123,10 @@ async def seeker_profiles(runtime: Runtime, viewer: Viewer, *, search: str | Non
     )
     stmt = stmt.order_by(Seeker.updated_at.desc(), Seeker.id.desc()).limit(first)
     async with runtime.db.read() as session:
-        return (await session.scalars(stmt)).all()
+        return await profiles_of(session, viewer, (await session.scalars(stmt)).all())
 
 
-async def get_seeker(runtime: Runtime, viewer: Viewer, seeker_id: int) -> Seeker:
+async def get_seeker(runtime: Runtime, viewer: Viewer, seeker_id: int) -> Profile:
     async with runtime.db.read() as session:
-        return await accessible_seeker(session, viewer, seeker_id)
-
+        seeker = await accessible_seeker(session, viewer, seeker_id)
+        return (await profiles_of(session, viewer, [seeker]))[0]

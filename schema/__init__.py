@@ -9,7 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
-from schema.coordinated_entry import CoordinatedEntryQuery
+from schema.coordinated_entry import CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -23,7 +23,7 @@ Query = merge_types(
     (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery, NotificationQuery, CoordinatedEntryQuery),
 )
 Mutation = merge_types("Mutation", (ReferralMutation, AccountMutation, NotificationMutation))
-Subscription = merge_types("Subscription", (ReferralSubscription,))
+Subscription = merge_types("Subscription", (ReferralSubscription, CoordinatedEntrySubscription))
 
 
 class Schema(strawberry.Schema):

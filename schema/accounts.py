@@ -84,7 +84,7 @@ class ViewerType:
 
         if self.model.seeker_id is None:
             return None
-        return SeekerType.from_model(await get_seeker(runtime_of(info), self.model, self.model.seeker_id), show_contact=True)
+        return SeekerType.from_profile(await get_seeker(runtime_of(info), self.model, self.model.seeker_id))
 
 
 @strawberry.type

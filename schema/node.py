@@ -27,5 +27,5 @@ class NodeQuery:
         if type_name == "Referral":
             return ReferralType.from_model(await get_referral(runtime, viewer, pk))
         if type_name == "Seeker":
-            return SeekerType.from_model(await get_seeker(runtime, viewer, pk), show_contact=True)
+            return SeekerType.from_profile(await get_seeker(runtime, viewer, pk))
         raise NotFound(f"No {type_name} can be fetched by id.")

@@ -8,11 +8,12 @@ from datetime import datetime
 import strawberry
 
 from db.referrals import GOT_HELP, IN_PROGRESS, Comment, Referral, StatusChange
+from db.referrals import ReferralStatus as DomainReferralStatus
 from db.seekers import ContactPreference as DomainContactPreference
-from resolvers import policy
 from resolvers.errors import Unauthenticated
-from resolvers.live import Delivery, referral_changes
+from resolvers.live.hub import Delivery, referral_changes
 from resolvers.pagination import clamp_first
+from resolvers.policy import referrals as policy
 from resolvers.referrals import (
     NewReferral,
     ScreenerAnswer,
@@ -32,6 +33,10 @@ from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, Ref
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
+
+
+def _fields(info: Info, referral: Referral) -> frozenset[policy.Field]:
+    return policy.visible_fields(require_viewer(info), referral)
 
 @strawberry.type(name="ScreenerAnswer")
 class ScreenerAnswerType:
@@ -130,8 +135,7 @@ class ReferralType(Node):
 
     @strawberry.field
     def seeker(self, info: Info) -> SeekerType:
-        show = policy.can_see_contact(require_viewer(info), self.model)
-        return SeekerType.from_model(self.model.seeker, show_contact=show)
+        return SeekerType.from_referral(self.model, _fields(info, self.model))
 
     @strawberry.field
     def program(self) -> ProgramType:
@@ -151,21 +155,41 @@ class ReferralType(Node):
 
     @strawberry.field(description="True when the seeker chose not to be contacted and will reach out to the program.")
     def seeker_will_reach_out(self, info: Info) -> bool:
-        viewer = require_viewer(info)
         chose_none = self.model.contact_preference is DomainContactPreference.NONE
-        return chose_none and not policy.is_referrer_side(viewer, self.model)
+        return chose_none and policy.Side.PROGRAM in policy.sides(require_viewer(info), self.model)
 
-    @strawberry.field
-    def screener_answers(self) -> list[ScreenerAnswerType]:
+    @strawberry.field(description="Empty where the viewer may not see them.")
+    def screener_answers(self, info: Info) -> list[ScreenerAnswerType]:
+        if policy.Field.SCREENER_ANSWERS not in _fields(info, self.model):
+            return []
         return [ScreenerAnswerType(key=a["key"], label=a["label"], value=a["value"]) for a in self.model.screener_answers]
 
-    @strawberry.field
-    def comments(self) -> list[CommentType]:
+    @strawberry.field(description="Empty where the viewer may not see them.")
+    def comments(self, info: Info) -> list[CommentType]:
+        if policy.Field.COMMENTS not in _fields(info, self.model):
+            return []
         return [CommentType(model=c) for c in self.model.comments]
 
-    @strawberry.field(description="Every status change, oldest first.")
-    def history(self) -> list[StatusChangeType]:
+    @strawberry.field(description="Every status change, oldest first; empty where the viewer may not see it.")
+    def history(self, info: Info) -> list[StatusChangeType]:
+        if policy.Field.HISTORY not in _fields(info, self.model):
+            return []
         return [StatusChangeType(model=h) for h in self.model.history]
+
+    @strawberry.field(description="What the viewer may do to this referral now; dashboards offer exactly this.")
+    def viewer_can(self, info: Info) -> ReferralViewerCan:
+        viewer = require_viewer(info)
+        settable = policy.settable_statuses(viewer, self.model)
+        return ReferralViewerCan(
+            statuses=[s for s in DomainReferralStatus if s in settable],
+            comment=policy.may(viewer, policy.Action.COMMENT, self.model),
+        )
+
+
+@strawberry.type(description="What the viewer may do to one referral.")
+class ReferralViewerCan:
+    statuses: list[ReferralStatus] = strawberry.field(description="The statuses the viewer may set now, in display order.")
+    comment: bool
 
 
 @strawberry.type
@@ -173,10 +197,69 @@ class ReferralConnection(Connection[ReferralType]):
     pass
 
 
+LAST_SEQ = "The newest event this page reflects: subscribe with it as `afterSeq` to miss nothing."
+
+
+@strawberry.type
+class ReferralsForMeConnection(Connection[ReferralType]):
+    last_seq: int = strawberry.field(description=LAST_SEQ)
+
+
+@strawberry.type
+class PeopleImHelpingConnection(Connection[SeekerType]):
+    last_seq: int = strawberry.field(description=LAST_SEQ)
+
+
 @strawberry.type
 class InboundReferralConnection(Connection[ReferralType]):
     not_updated_count: int = strawberry.field(description="Referrals nobody has updated yet, whatever the status filter.")
     total_count: int
+    last_seq: int = strawberry.field(description=LAST_SEQ)
+
+
+@strawberry.type(name="ReferralChange", description="What one event changed, as it happened.")
+class ReferralChangeType:
+    model: strawberry.Private[Delivery]
+
+    def _change(self) -> dict[str, object]:
+        return self.model.event.change if self.model.event else {}
+
+    def _status(self, key: str) -> DomainReferralStatus | None:
+        value = self._change().get(key)
+        return DomainReferralStatus[str(value)] if value else None
+
+    @strawberry.field(description="Null for a new referral, and for comments.")
+    def from_status(self) -> ReferralStatus | None:
+        return self._status("from")
+
+    @strawberry.field(description="The status it was set to; null for comments.")
+    def to_status(self) -> ReferralStatus | None:
+        return self._status("to")
+
+    @strawberry.field(description="The note given with a status change; null where the viewer may not see the history.")
+    def note(self, info: Info) -> str | None:
+        value = self._change().get("note")
+        shown = self.model.referral is not None and policy.Field.HISTORY in _fields(info, self.model.referral)
+        return str(value) if value and shown else None
+
+    @strawberry.field(description="The comment added; null where the viewer may not see comments.")
+    def comment(self, info: Info) -> str | None:
+        value = self._change().get("comment")
+        shown = self.model.referral is not None and policy.Field.COMMENTS in _fields(info, self.model.referral)
+        return str(value) if value and shown else None
+
+    @strawberry.field(description="The referral's version right after this change.")
+    def version(self) -> int | None:
+        value = self._change().get("version")
+        return int(str(value)) if value is not None else None
+
+    @strawberry.field
+    def source(self) -> ChangeSource | None:
+        return self.model.event.source if self.model.event else None
+
+    @strawberry.field(description="Who made the change; null for a seeker without an account and for the system.")
+    def actor(self) -> PersonType | None:
+        return PersonType.from_user(self.model.event.actor) if self.model.event else None
 
 
 @strawberry.type(name="ReferralEvent")
@@ -184,7 +267,8 @@ class ReferralEventType:
     seq: int = strawberry.field(description="Pass the last one seen as `afterSeq` when resubscribing.")
     kind: ReferralEventKind
     at: datetime
-    referral: ReferralType | None
+    change: ReferralChangeType | None = strawberry.field(description="What happened; null for RESYNC.")
+    referral: ReferralType | None = strawberry.field(description="The referral as it is now; null for RESYNC.")
     # Results of executing this event, per audience; see schema/sharing.py.
     shared_results: strawberry.Private[dict[object, object]]
 
@@ -196,6 +280,7 @@ class ReferralEventType:
                 seq=d.seq,
                 kind=ReferralEventKind[d.kind],
                 at=d.at,
+                change=ReferralChangeType(model=d) if d.event else None,
                 referral=ReferralType.from_model(d.referral) if d.referral else None,
                 shared_results={},
             )
@@ -252,15 +337,19 @@ class ReferralQuery:
         return ReferralType.from_model(referral)
 
     @strawberry.field(description="The signed-in seeker's own referrals, newest first.")
-    async def referrals_for_me(self, info: Info, first: int | None = 50, after: str | None = None) -> ReferralConnection:
-        page = await referrals_for_me(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
-        return ReferralConnection.of(page, ReferralType.from_model)
+    async def referrals_for_me(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> ReferralsForMeConnection:
+        mine = await referrals_for_me(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
+        return ReferralsForMeConnection.of(mine.page, ReferralType.from_model, last_seq=mine.last_seq)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The people behind your and your team's referrals, most recently active first.")
-    async def people_im_helping(self, info: Info, first: int | None = 50, after: str | None = None) -> Connection[SeekerType]:
-        page = await people_im_helping(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
-        return Connection.of(
-            page, lambda p: SeekerType.from_model(p.seeker, show_contact=True, referrals=p.referrals)
+    async def people_im_helping(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> PeopleImHelpingConnection:
+        people = await people_im_helping(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
+        return PeopleImHelpingConnection.of(  # type: ignore[no-any-return]
+            people.page, lambda p: SeekerType.from_profile(p.profile, referrals=p.referrals), last_seq=people.last_seq
         )
 
     @strawberry.field(description="Live referrals to your organization's programs, newest first.")
@@ -280,11 +369,12 @@ class ReferralQuery:
             first=clamp_first(first, 50),
             after=after,
         )
-        return InboundReferralConnection.of(
+        return InboundReferralConnection.of(  # type: ignore[no-any-return]
             inbound.page,
             ReferralType.from_model,
             not_updated_count=inbound.not_updated_count,
             total_count=inbound.total_count,
+            last_seq=inbound.last_seq,
         )
 
 

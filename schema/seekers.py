@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from db.referrals import Referral
+from db.referrals import REFERRAL_ORDER, Referral
 from db.seekers import Seeker
 from resolvers.pagination import Page, clamp_first, first_page_of
-from resolvers.referrals import REFERRAL_ORDER, seeker_referrals
-from resolvers.seekers import seeker_profiles
+from resolvers.policy import referrals as referral_policy
+from resolvers.policy import seekers as seeker_policy
+from resolvers.referrals import seeker_referrals
+from resolvers.seekers import Profile, seeker_profiles
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ContactPreference
@@ -29,7 +31,16 @@ class SeekerType(Node):
     prefetched_referrals: strawberry.Private[list[Referral] | None] = None
 
     @classmethod
-    def from_model(cls, seeker: Seeker, *, show_contact: bool, referrals: list[Referral] | None = None) -> SeekerType:
+    def from_profile(cls, profile: Profile, *, referrals: list[Referral] | None = None) -> SeekerType:
+        return cls._of(profile.seeker, show_contact=seeker_policy.Field.CONTACT in profile.fields, referrals=referrals)
+
+    @classmethod
+    def from_referral(cls, referral: Referral, fields: frozenset[referral_policy.Field]) -> SeekerType:
+        """The seeker as seen through one referral, with that referral's field rules."""
+        return cls._of(referral.seeker, show_contact=referral_policy.Field.SEEKER_CONTACT in fields)
+
+    @classmethod
+    def _of(cls, seeker: Seeker, *, show_contact: bool, referrals: list[Referral] | None = None) -> SeekerType:
         return cls(id=to_global_id("Seeker", seeker.id), model=seeker, show_contact=show_contact, prefetched_referrals=referrals)
 
     @strawberry.field
@@ -78,5 +89,6 @@ class SeekerQuery:
         self, info: Info, search: str | None = None, first: int | None = 20
     ) -> Connection[SeekerType]:
         found = await seeker_profiles(runtime_of(info), require_viewer(info), search=search, first=clamp_first(first, 20))
-        page = Page(items=list(found), cursors=[to_global_id("Seeker", s.id) for s in found], has_next_page=False, has_previous_page=False)
-        return Connection.of(page, lambda s: SeekerType.from_model(s, show_contact=True))
+        cursors = [to_global_id("Seeker", p.seeker.id) for p in found]
+        page = Page(items=found, cursors=cursors, has_next_page=False, has_previous_page=False)
+        return Connection.of(page, SeekerType.from_profile)

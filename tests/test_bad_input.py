@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.engine import Database
-from db.events import ReferralEvent
+from db.events import OutboxEvent
 from db.referrals import Referral
 from db.seekers import Seeker
 from schema.ids import to_global_id
@@ -21,7 +21,7 @@ async def _counts(db: Database) -> tuple[int, int, int]:
         return (
             await s.scalar(select(func.count()).select_from(Referral)),
             await s.scalar(select(func.count()).select_from(Seeker)),
-            await s.scalar(select(func.count()).select_from(ReferralEvent)),
+            await s.scalar(select(func.count()).select_from(OutboxEvent)),
         )  # type: ignore[return-value]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -12,7 +11,7 @@ from db.engine import Database
 from db.notifications import Notification
 from db.referrals import ReferralStatus
 from db.settings import Settings
-from resolvers.links import issue_link
+from resolvers.notify.tokens import issue_link
 from tests.documents import CHANGES, CREATE_REFERRAL, REFERRAL, UPDATE_STATUS, new_seeker_referral
 from tests.mailboxes import SmtpRecorder, settings, settled, sms, sms_provider, smtp, smtp_server  # noqa: F401
 from tests.support import Api, Network
@@ -107,8 +106,8 @@ async def test_tampered_and_expired_links_change_nothing(
 
     async with db.read() as session:
         to_maria = await session.scalar(select(Notification).where(Notification.address == "maria@example.com"))
-    old = SimpleNamespace(settings=replace(settings, link_ttl_seconds=-60))
-    expired = issue_link(old, notification=to_maria, status=ReferralStatus.COULDNT_GET_HELP)  # type: ignore[arg-type]
+    old = replace(settings, link_ttl_seconds=-60)
+    expired = issue_link(old, notification=to_maria, status=ReferralStatus.COULDNT_GET_HELP, version=1)
     for method in ("GET", "POST"):
         page = await api.http.request(method, f"/r/{expired}")
         assert page.status_code == 410 and "This link has expired" in page.text
@@ -116,8 +115,8 @@ async def test_tampered_and_expired_links_change_nothing(
     # A link signed with another key, and a sign-in token passed off as a link, are refused too.
     login_token = await api.token(NAVIGATOR)
     assert (await api.http.post(f"/r/{login_token}")).status_code == 400
-    other = SimpleNamespace(settings=replace(settings, secret_key="someone-else-entirely-with-a-long-enough-key"))
-    forged = issue_link(other, notification=to_maria, status=ReferralStatus.GOT_HELP)  # type: ignore[arg-type]
+    other = replace(settings, secret_key="someone-else-entirely-with-a-long-enough-key")
+    forged = issue_link(other, notification=to_maria, status=ReferralStatus.GOT_HELP, version=1)
     assert (await api.http.post(f"/r/{forged}")).status_code == 400
 
     referral = (await api.gql(REFERRAL, {"id": created["id"]}, as_=NAVIGATOR))["referral"]

@@ -10,8 +10,8 @@ import pytest
 
 from db.engine import Database
 from db.settings import Settings
-from resolvers.live import RESYNC, Delivery, referral_changes
-from resolvers.outbox import prune_events
+from resolvers.live.hub import RESYNC, Delivery, referral_changes
+from resolvers.live.outbox import prune_events
 from resolvers.referrals import create_referral
 from resolvers.runtime import Runtime
 from resolvers.viewer import load_viewer

@@ -13,7 +13,7 @@ from db.base import utcnow
 from db.engine import Database
 from db.notifications import DigestEntry, Notification, NotificationStatus
 from db.settings import Settings
-from resolvers.delivery import DeliveryWorker, claim, compose_digests
+from resolvers.notify.delivery import DeliveryWorker, claim, compose_digests
 from resolvers.runtime import Runtime
 from tests.documents import ADD_COMMENT, CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
 from tests.mailboxes import (  # noqa: F401 - fixtures
@@ -119,7 +119,8 @@ async def test_emails_have_plain_and_html_parts_with_one_click_links(
     html = to_seeker.get_body(("html",)).get_content()
     assert "They will contact you." in text and "<strong>They will contact you.</strong>" in html
     assert "I got help: http://referloop.test/r/" in text and "I couldn't get help: http://referloop.test/r/" in text
-    assert html.count('href="http://referloop.test/r/') == 2
+    assert "I don't need this anymore: http://referloop.test/r/" in text, "every status the seeker may set is offered"
+    assert html.count('href="http://referloop.test/r/') == 3
 
     [to_program] = smtp.to(f"intake@{network.pks['food']}.example.org")
     program_text = to_program.get_body(("plain",)).get_content()
@@ -217,14 +218,14 @@ async def test_a_crash_between_commit_and_send_still_sends_exactly_once(
 
     runtime = Runtime.create(quiet)
     try:
-        worker = DeliveryWorker(runtime, worker_id="after-restart")
+        worker = DeliveryWorker(runtime.settings, runtime.db, worker_id="after-restart")
         assert (await worker.run_once()).claimed == 0, "a live lease is respected"
         async with db.write() as session:
             await session.execute(update(Notification).values(lease_until=utcnow()))
         result = await worker.run_once()
         assert (result.claimed, result.sent) == (2, 2)
         assert (await worker.run_once()).claimed == 0
-        second = DeliveryWorker(runtime, worker_id="another-process")
+        second = DeliveryWorker(runtime.settings, runtime.db, worker_id="another-process")
         assert (await second.run_once()).claimed == 0
         await worker.stop()
         await second.stop()

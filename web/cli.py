@@ -13,6 +13,7 @@ from db import migrate
 from db.engine import Database
 from db.seed import seed_demo
 from db.settings import Settings
+from resolvers.notify.delivery import DeliveryWorker
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -33,12 +34,10 @@ def _seed(args: argparse.Namespace) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from resolvers.delivery import DeliveryWorker
-    from resolvers.runtime import Runtime
-
     async def run() -> None:
-        runtime = Runtime.create(Settings.from_env(notifications_worker=False))
-        worker = DeliveryWorker(runtime)
+        settings = Settings.from_env(notifications_worker=False)
+        db = Database(settings.database_url)
+        worker = DeliveryWorker(settings, db)
         try:
             if args.once:
                 result = await worker.run_once()
@@ -54,7 +53,7 @@ def _worker(args: argparse.Namespace) -> None:
             await stopping.wait()
         finally:
             await worker.stop()
-            await runtime.db.dispose()
+            await db.dispose()
 
     asyncio.run(run())
 

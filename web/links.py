@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from db.notifications import RecipientKind
 from resolvers.links import LinkError, LinkProblem, confirm_link, read_link
-from resolvers.messages import PROGRAM_LINK_LABELS, SEEKER_LINK_LABELS, STATUS_LABELS
+from resolvers.notify.messages import PROGRAM_LINK_LABELS, SEEKER_LINK_LABELS, STATUS_LABELS
 from resolvers.runtime import Runtime
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -25,6 +25,7 @@ PROBLEM_TITLES = {
     LinkProblem.USED: "This link was already used",
     LinkProblem.GONE: "This referral can't be updated here",
     LinkProblem.UNCHANGED: "Nothing to change",
+    LinkProblem.CHANGED: "This referral has moved on",
     LinkProblem.STALE: "Please try again",
 }
 PROBLEM_STATUS = {
@@ -33,6 +34,7 @@ PROBLEM_STATUS = {
     LinkProblem.USED: 410,
     LinkProblem.GONE: 404,
     LinkProblem.UNCHANGED: 200,
+    LinkProblem.CHANGED: 409,
     LinkProblem.STALE: 409,
 }
 # No one else's page may frame these, and no referrer leaks the token.
@@ -46,16 +48,28 @@ HEADERS = {
 
 def _page(request: Request, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
     runtime: Runtime = request.state.runtime
-    context = {"home": f"{runtime.settings.public_url}/", "for_program": False, **context}
+    context = {
+        "home": f"{runtime.settings.public_url}/",
+        "home_label": "Referloop",
+        "for_program": False,
+        "current_label": None,
+        **context,
+    }
     return templates.TemplateResponse(request, "link.html", context, status_code=status_code, headers=HEADERS)
 
 
 def _problem(request: Request, error: LinkError) -> HTMLResponse:
-    return _page(
-        request,
-        {"state": "problem", "title": PROBLEM_TITLES[error.problem], "message": error.message},
-        PROBLEM_STATUS[error.problem],
-    )
+    context: dict[str, object] = {"state": "problem", "title": PROBLEM_TITLES[error.problem], "message": error.message}
+    if error.referral is not None:
+        runtime: Runtime = request.state.runtime
+        # Where the referral stands now, and the dashboard where whoever got the email can act on it.
+        context.update(
+            program=error.referral.program.name,
+            current_label=STATUS_LABELS[error.referral.status],
+            home=f"{runtime.settings.public_url}/login",
+            home_label="your dashboard",
+        )
+    return _page(request, context, PROBLEM_STATUS[error.problem])
 
 
 async def status_link(request: Request) -> HTMLResponse:

@@ -28,10 +28,9 @@ from db.base import utcnow
 from db.events import EventKind
 from db.notifications import Channel, DigestEntry, Notification, NotificationStatus, RecipientKind
 from db.settings import Settings
-from resolvers.channels import Email, Mailer, SendError, SmsProvider, mailer_for, sms_for
-from resolvers.messages import render
-from resolvers.notifications import add_doorbell, remove_doorbell
-from resolvers.runtime import Runtime
+from db.engine import Database
+from resolvers.notify.channels import Email, Mailer, SendError, SmsProvider, mailer_for, sms_for
+from resolvers.notify.messages import render
 
 log = logging.getLogger(__name__)
 
@@ -144,16 +143,17 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        runtime: Runtime,
+        settings: Settings,
+        db: Database,
         *,
         mailer: Mailer | None = None,
         sms: SmsProvider | None = None,
         worker_id: str | None = None,
     ) -> None:
-        self.runtime = runtime
-        self.settings = runtime.settings
-        self.mailers = [mailer] if mailer else [mailer_for(runtime.settings) for _ in range(LANES)]
-        self.sms = sms or sms_for(runtime.settings)
+        self.settings = settings
+        self.db = db
+        self.mailers = [mailer] if mailer else [mailer_for(settings) for _ in range(LANES)]
+        self.sms = sms or sms_for(settings)
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -163,11 +163,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def start(self) -> None:
-        add_doorbell(self.ring)
         self._task = asyncio.create_task(self.run_forever(), name=f"referloop-delivery-{self.worker_id}")
 
     async def stop(self) -> None:
-        remove_doorbell(self.ring)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -183,7 +181,7 @@ class DeliveryWorker:
             try:
                 if loop.time() - self._last_digest_check >= min(60.0, self.settings.digest_interval_seconds / 4):
                     self._last_digest_check = loop.time()
-                    async with self.runtime.db.write() as session:
+                    async with self.db.write() as session:
                         await compose_digests(session, interval_seconds=self.settings.digest_interval_seconds)
                 while (await self.run_once()).claimed:
                     pass
@@ -197,7 +195,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> RoundResult:
         """Claim one batch, send it, record the outcomes."""
-        async with self.runtime.db.write() as session:
+        async with self.db.write() as session:
             claimed = await claim(session, worker_id=self.worker_id, lease_seconds=self.settings.notification_lease_seconds)
         queue = list(reversed(claimed))
         outcomes: list[NotificationStatus] = []
@@ -218,8 +216,8 @@ class DeliveryWorker:
 
     async def _deliver(self, notification: Notification, mailer: Mailer) -> NotificationStatus:
         try:
-            async with self.runtime.db.read() as session:
-                message = await render(session, self.runtime, notification)
+            async with self.db.read() as session:
+                message = await render(session, self.settings, notification)
             if message is None:
                 raise SendError("what this message was about no longer exists", permanent=True)
             if isinstance(message, Email):
@@ -249,7 +247,7 @@ class DeliveryWorker:
         return NotificationStatus.PENDING
 
     async def _record(self, notification: Notification, *, status: NotificationStatus, **values: object) -> None:
-        async with self.runtime.db.write() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 update(Notification)
                 .where(

@@ -20,9 +20,10 @@ from db.notifications import Channel, Notification, RecipientKind
 from db.programs import Program
 from db.referrals import Referral, ReferralStatus
 from db.seekers import ContactPreference
-from resolvers.channels import Email, Text
-from resolvers.links import PROGRAM_CHOICES, SEEKER_CHOICES, issue_link, link_url
-from resolvers.runtime import Runtime
+from db.settings import Settings
+from resolvers.notify.channels import Email, Text
+from resolvers.notify.tokens import issue_link, link_url
+from resolvers.policy import referrals as policy
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notifications"
 SMS_LIMIT = 320
@@ -40,7 +41,11 @@ STATUS_LABELS = {
     ReferralStatus.NO_CAPACITY: "No space right now",
     ReferralStatus.NO_LONGER_INTERESTED: "No longer interested",
 }
-SEEKER_LINK_LABELS = {ReferralStatus.GOT_HELP: "I got help", ReferralStatus.COULDNT_GET_HELP: "I couldn't get help"}
+SEEKER_LINK_LABELS = {
+    ReferralStatus.GOT_HELP: "I got help",
+    ReferralStatus.COULDNT_GET_HELP: "I couldn't get help",
+    ReferralStatus.NO_LONGER_INTERESTED: "I don't need this anymore",
+}
 PROGRAM_LINK_LABELS = {
     ReferralStatus.PENDING: "We're working on it",
     ReferralStatus.ELIGIBLE: "They're eligible",
@@ -57,6 +62,19 @@ PREFERENCE_LABELS = {
 }
 # Templates whose email offers one-click status links, and to whom.
 WITH_LINKS = {"created_seeker", "status_changed_seeker", "created_program"}
+# A message is written for a party in one standing towards the referral; the policy says what it may show and offer.
+RECIPIENT_STANDING = {
+    RecipientKind.SEEKER: policy.Relation.SEEKER,
+    RecipientKind.NAVIGATOR: policy.Relation.REFERRER,
+    RecipientKind.PROGRAM: policy.Relation.PROGRAM_STAFF,
+}
+
+
+def link_choices(party: RecipientKind, referral: Referral) -> list[ReferralStatus]:
+    """The one-click statuses a link to `party` offers: those it has words for that the policy lets it set now."""
+    labels = SEEKER_LINK_LABELS if party is RecipientKind.SEEKER else PROGRAM_LINK_LABELS
+    allowed = policy.statuses_as(RECIPIENT_STANDING[party], referral)
+    return [status for status in labels if status in allowed]
 
 _loader = FileSystemLoader(str(TEMPLATES))
 _html = Environment(loader=_loader, autoescape=select_autoescape(["html", "jinja"]), undefined=StrictUndefined)
@@ -88,23 +106,16 @@ async def _referral(session: AsyncSession, referral_id: int) -> Referral | None:
     )
 
 
-def _links(runtime: Runtime, notification: Notification, referral: Referral) -> list[dict[str, str]]:
+def _links(settings: Settings, notification: Notification, referral: Referral, version: int) -> list[dict[str, str]]:
     if notification.template not in WITH_LINKS or notification.channel is not Channel.EMAIL:
         return []
-    if notification.recipient_kind is RecipientKind.SEEKER:
-        choices, labels = SEEKER_CHOICES, SEEKER_LINK_LABELS
-    else:
-        choices, labels = PROGRAM_CHOICES, PROGRAM_LINK_LABELS
+    labels = SEEKER_LINK_LABELS if notification.recipient_kind is RecipientKind.SEEKER else PROGRAM_LINK_LABELS
     return [
         {
             "label": labels[status],
-            "url": link_url(
-                runtime,
-                issue_link(runtime, notification=notification, status=status),
-            ),
+            "url": link_url(settings, issue_link(settings, notification=notification, status=status, version=version)),
         }
-        for status in choices
-        if status is not referral.status
+        for status in link_choices(notification.recipient_kind, referral)
     ]
 
 
@@ -116,10 +127,10 @@ def _why(notification: Notification) -> str:
     }[notification.recipient_kind]
 
 
-async def _context(session: AsyncSession, runtime: Runtime, notification: Notification) -> dict[str, Any] | None:
+async def _context(session: AsyncSession, settings: Settings, notification: Notification) -> dict[str, Any] | None:
     base: dict[str, Any] = {
-        "dashboard_url": f"{runtime.settings.public_url}/",
-        "link_days": max(1, runtime.settings.link_ttl_seconds // 86400),
+        "dashboard_url": f"{settings.public_url}/",
+        "link_days": max(1, settings.link_ttl_seconds // 86400),
         "why": _why(notification),
         "links": [],
         "links_intro": "",
@@ -145,8 +156,10 @@ async def _context(session: AsyncSession, runtime: Runtime, notification: Notifi
     if referral is None:
         return None
     seeker = referral.seeker
-    show_contact = referral.contact_preference is not ContactPreference.NONE and referral.consent
-    links = _links(runtime, notification, referral)
+    shown = policy.fields_as(RECIPIENT_STANDING[notification.recipient_kind], referral)
+    show_contact = policy.Field.SEEKER_CONTACT in shown
+    # Links are bound to the version this message is about: a later change makes them stale.
+    links = _links(settings, notification, referral, int(facts.get("version") or referral.version))
     status = facts.get("status")
     previous = facts.get("previous")
     return {
@@ -166,7 +179,7 @@ async def _context(session: AsyncSession, runtime: Runtime, notification: Notifi
         "seeker_phone": seeker.phone if show_contact else None,
         "preference_label": PREFERENCE_LABELS[referral.contact_preference],
         "referred_by": referral.navigator.name if referral.navigator else None,
-        "screener_answers": referral.screener_answers or [],
+        "screener_answers": (referral.screener_answers or []) if policy.Field.SCREENER_ANSWERS in shown else [],
         "status_label": STATUS_LABELS[ReferralStatus[status]] if status else STATUS_LABELS[referral.status],
         "previous_label": STATUS_LABELS[ReferralStatus[previous]] if previous else "",
         "note": facts.get("note"),
@@ -176,9 +189,9 @@ async def _context(session: AsyncSession, runtime: Runtime, notification: Notifi
     }
 
 
-async def render(session: AsyncSession, runtime: Runtime, notification: Notification) -> Email | Text | None:
+async def render(session: AsyncSession, settings: Settings, notification: Notification) -> Email | Text | None:
     """The message to send, or None when what it was about is gone."""
-    context = await _context(session, runtime, notification)
+    context = await _context(session, settings, notification)
     if context is None:
         return None
     name = f"{notification.template}.jinja"

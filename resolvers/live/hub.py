@@ -22,13 +22,12 @@ from sqlalchemy import select
 
 from db.base import utcnow
 from db.engine import Database
-from db.events import ReferralEvent
-from db.referrals import Referral
+from db.events import OutboxEvent, SubjectType
+from db.referrals import REFERRAL_LOAD, Referral
 from db.settings import Settings
-from resolvers import policy
-from resolvers.outbox import events_after, latest_seq, oldest_seq, prune_events
-from resolvers.referrals import REFERRAL_LOAD
 from resolvers.errors import Unauthenticated
+from resolvers.live.outbox import events_after, latest_seq, oldest_seq, prune_events
+from resolvers.policy import referrals as referral_policy
 from resolvers.viewer import Viewer, load_viewers
 
 log = logging.getLogger(__name__)
@@ -43,12 +42,13 @@ PRUNE_EVERY_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event as pushed: the referral as it is now, or none for RESYNC ("refetch your page")."""
+    """One event as pushed: what happened, and the referral as it is now; neither for RESYNC ("refetch your page")."""
 
     seq: int
     kind: str
     at: datetime
     referral: Referral | None
+    event: OutboxEvent | None = None
     # Whatever the API layer builds from this delivery once and shares between subscribers.
     shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -56,16 +56,20 @@ class Delivery:
 class Subscriber:
     """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
 
-    def __init__(self, viewer: Viewer, *, program_id: int | None, queue_size: int) -> None:
+    def __init__(
+        self, viewer: Viewer, *, program_id: int | None, queue_size: int, action: referral_policy.Action
+    ) -> None:
         self.viewer = viewer
         self.program_id = program_id
+        # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
+        self.action = action
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
         self.resyncs = 0
 
     def wants(self, referral: Referral) -> bool:
         if self.program_id is not None and referral.program_id != self.program_id:
             return False
-        return policy.can_see_referral(self.viewer, referral, program_coc_id=referral.program_organization.coc_id)
+        return referral_policy.may(self.viewer, self.action, referral)
 
     def revoke(self) -> None:
         while not self.queue.empty():
@@ -83,15 +87,20 @@ class Subscriber:
             self.queue.put_nowait(Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None))
 
 
-async def _with_referrals(db: Database, events: Sequence[ReferralEvent]) -> list[Delivery]:
-    ids = {e.referral_id for e in events}
+def delivery_of(event: OutboxEvent, referral: Referral) -> Delivery:
+    return Delivery(seq=event.seq, kind=event.kind.name, at=event.at, referral=referral, event=event)
+
+
+async def _with_referrals(db: Database, events: Sequence[OutboxEvent]) -> list[Delivery]:
+    """Each referral event with its referral, loaded once for the whole batch."""
+    ids = {e.subject_id for e in events if e.subject_type is SubjectType.REFERRAL}
     async with db.read() as session:
         rows = await session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*REFERRAL_LOAD))
         referrals = {r.id: r for r in rows.unique()}
     return [
-        Delivery(seq=e.seq, kind=e.kind.name, at=e.at, referral=referrals[e.referral_id])
+        delivery_of(e, referrals[e.subject_id])
         for e in events
-        if e.referral_id in referrals
+        if e.subject_type is SubjectType.REFERRAL and e.subject_id in referrals
     ]
 
 
@@ -139,9 +148,13 @@ class LiveHub:
             log.exception("could not publish to the event bus; relying on polling")
             self._wake.set()
 
-    def register(self, viewer: Viewer, *, program_id: int | None) -> tuple[Subscriber, int]:
+    def register(
+        self, viewer: Viewer, *, program_id: int | None, action: referral_policy.Action
+    ) -> tuple[Subscriber, int]:
         """A new subscriber, and the last sequence number dispatched before it joined."""
-        subscriber = Subscriber(viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size)
+        subscriber = Subscriber(
+            viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size, action=action
+        )
         self._subscribers.add(subscriber)
         return subscriber, self.last_seq
 
@@ -236,10 +249,15 @@ class LiveHub:
 
 
 async def referral_changes(
-    hub: LiveHub, viewer: Viewer, *, after_seq: int | None, program_id: int | None
+    hub: LiveHub,
+    viewer: Viewer,
+    *,
+    after_seq: int | None,
+    program_id: int | None = None,
+    action: referral_policy.Action = referral_policy.Action.READ,
 ) -> AsyncIterator[Delivery]:
     """Replay what the viewer missed after `after_seq`, then stream, each event once and in order."""
-    subscriber, joined_at = hub.register(viewer, program_id=program_id)
+    subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action)
     try:
         last = joined_at if after_seq is None else max(joined_at, after_seq)
         if after_seq is not None:

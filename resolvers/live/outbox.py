@@ -1,0 +1,76 @@
+"""Writing and reading the event outbox, the ledger behind every live update and replay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from db.base import utcnow
+from db.events import EventKind, OutboxEvent, SubjectType
+from db.referrals import ChangeSource
+from resolvers.viewer import Viewer
+
+# Any constant works; it names the lock that keeps outbox numbers in commit order on PostgreSQL.
+_EVENT_ORDER_LOCK = 7_270_001
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    subject_type: SubjectType,
+    subject_id: int,
+    kind: EventKind,
+    actor: Viewer,
+    source: ChangeSource,
+    change: dict[str, Any],
+) -> OutboxEvent:
+    """Add an event in the caller's transaction; it comes back numbered."""
+    if session.bind.dialect.name == "postgresql":
+        # Sequence values are handed out at insert but become visible at commit; serializing the
+        # writers makes "seq > N" a safe resume point. SQLite's BEGIN IMMEDIATE already does this.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+    event = OutboxEvent(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        kind=kind,
+        actor_user_id=actor.user_id,
+        actor_organization_id=actor.organization_id,
+        source=source,
+        change=change,
+        at=utcnow(),
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def events_after(
+    session: AsyncSession, after_seq: int, *, upto: int | None = None, limit: int = 500
+) -> Sequence[OutboxEvent]:
+    stmt = select(OutboxEvent).where(OutboxEvent.seq > after_seq).options(joinedload(OutboxEvent.actor))
+    if upto is not None:
+        stmt = stmt.where(OutboxEvent.seq <= upto)
+    return (await session.scalars(stmt.order_by(OutboxEvent.seq).limit(limit))).all()
+
+
+async def latest_seq(session: AsyncSession) -> int:
+    """The newest committed event: a page read after this can subscribe from it and miss nothing."""
+    return int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.seq), 0))) or 0)
+
+
+async def oldest_seq(session: AsyncSession) -> int | None:
+    return await session.scalar(select(func.min(OutboxEvent.seq)))
+
+
+async def prune_events(session: AsyncSession, *, retention_days: int) -> int:
+    """Drop events older than the replay window; clients behind it are told to refetch."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    # The newest event always stays, so the window's start is known even after a quiet spell.
+    newest = await latest_seq(session)
+    result = await session.execute(delete(OutboxEvent).where(OutboxEvent.at < cutoff, OutboxEvent.seq < newest))
+    return int(result.rowcount or 0)

@@ -1,0 +1,61 @@
+"""What a viewer may do that belongs to no single referral: open a dashboard, refer, run a program."""
+
+from __future__ import annotations
+
+import enum
+
+from db.accounts import Role
+from db.programs import Program
+from resolvers.viewer import Viewer
+
+
+class Capability(enum.Enum):
+    MAKE_REFERRALS = "MAKE_REFERRALS"
+    SEE_REFERRALS_FOR_ME = "SEE_REFERRALS_FOR_ME"
+    SEE_PEOPLE_IM_HELPING = "SEE_PEOPLE_IM_HELPING"
+    LOOK_UP_SEEKERS = "LOOK_UP_SEEKERS"
+    SEE_INBOUND_REFERRALS = "SEE_INBOUND_REFERRALS"
+    WATCH_WALL = "WATCH_WALL"
+    MANAGE_PROGRAM = "MANAGE_PROGRAM"
+
+
+# Role x capability. A seeker acts only with a profile of their own; the wall is for the CoC the
+# CE manager acts for; managing a program is for its own organization (see `can`).
+ROLES: dict[Capability, frozenset[Role]] = {
+    Capability.MAKE_REFERRALS: frozenset({Role.NAVIGATOR, Role.ADMIN, Role.SEEKER}),
+    Capability.SEE_REFERRALS_FOR_ME: frozenset({Role.SEEKER}),
+    Capability.SEE_PEOPLE_IM_HELPING: frozenset({Role.NAVIGATOR, Role.ADMIN}),
+    Capability.LOOK_UP_SEEKERS: frozenset({Role.NAVIGATOR, Role.ADMIN}),
+    Capability.SEE_INBOUND_REFERRALS: frozenset({Role.PROGRAM_STAFF, Role.ADMIN}),
+    Capability.WATCH_WALL: frozenset({Role.CE_MANAGER}),
+    Capability.MANAGE_PROGRAM: frozenset({Role.PROGRAM_STAFF, Role.ADMIN}),
+}
+CONDITIONS = {
+    "a seeker needs a profile of their own": (Capability.MAKE_REFERRALS, Capability.SEE_REFERRALS_FOR_ME),
+    "the wall's CoC is the one the viewer acts for": (Capability.WATCH_WALL,),
+    "the program belongs to the organization the viewer acts for": (Capability.MANAGE_PROGRAM,),
+}
+
+
+def can(viewer: Viewer, capability: Capability, *, coc_code: str | None = None, program: Program | None = None) -> bool:
+    if viewer.role not in ROLES[capability]:
+        return False
+    if viewer.role is Role.SEEKER and viewer.seeker_id is None:
+        return False
+    if capability is Capability.WATCH_WALL:
+        return viewer.acting is not None and viewer.acting.coc_code is not None and viewer.acting.coc_code == coc_code
+    if capability is Capability.MANAGE_PROGRAM:
+        return program is not None and viewer.organization_id == program.organization_id
+    return True
+
+
+def markdown() -> str:
+    roles = list(Role)
+    lines = ["#### Capabilities: role x capability", ""]
+    lines.append("| capability | " + " | ".join(r.name for r in roles) + " |")
+    lines.append("|---" * (len(roles) + 1) + "|")
+    for capability, allowed in ROLES.items():
+        lines.append(f"| {capability.name} | " + " | ".join("yes" if r in allowed else "" for r in roles) + " |")
+    lines += ["", "Conditions:", ""]
+    lines += [f"- {says}: " + ", ".join(c.name for c in caps) for says, caps in CONDITIONS.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,110 @@
+"""Seeker profiles: who may look a person up, refer them, and see their contact details.
+
+A program learns about a seeker only through a referral to it, under the referral's own rules
+(`policy.referrals`): a profile is the seeker's own and their helpers' (the referrer side).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.accounts import Role
+from db.referrals import Referral
+from db.seekers import Seeker
+from resolvers.policy import referrals
+from resolvers.policy.tables import Condition, Rules, Standing, always
+from resolvers.viewer import Viewer
+
+
+class Relation(enum.Enum):
+    SELF = "SELF"
+    CREATOR = "CREATOR"
+    HELPER = "HELPER"
+
+
+class Action(enum.Enum):
+    READ = "READ"
+    REFER = "REFER"
+
+
+class Field(enum.Enum):
+    NAME = "NAME"
+    CONTACT = "CONTACT"
+
+
+@dataclass(frozen=True)
+class SeekerFacts:
+    """What the HELPER standing reads beyond the profile: the person's referrals (ids and referrer columns)."""
+
+    referrals: Sequence[Referral] = field(default_factory=tuple)
+
+
+async def load_facts(session: AsyncSession, seeker_ids: Collection[int]) -> dict[int, SeekerFacts]:
+    """The facts for many profiles in one statement."""
+    if not seeker_ids:
+        return {}
+    rows = await session.scalars(select(Referral).where(Referral.seeker_id.in_(seeker_ids)))
+    by_seeker: dict[int, list[Referral]] = {}
+    for referral in rows:
+        by_seeker.setdefault(referral.seeker_id, []).append(referral)
+    return {sid: SeekerFacts(tuple(by_seeker.get(sid, ()))) for sid in seeker_ids}
+
+
+def _helped(viewer: Viewer, facts: SeekerFacts) -> bool:
+    # The referrer-side standings read only the referral's own columns, never its relationships.
+    return any(referrals.relations(viewer, r) & referrals.REFERRER_SIDE for r in facts.referrals)
+
+
+STANDINGS: dict[Relation, Standing[Seeker, SeekerFacts]] = {
+    Relation.SELF: Standing(
+        says="the profile is the viewer's own",
+        roles=frozenset({Role.SEEKER}),
+        reads=("seeker_id",),
+        where=lambda v: Seeker.id == v.seeker_id if v.seeker_id is not None else false(),
+        holds=lambda v, s, _: v.seeker_id is not None and s.id == v.seeker_id,
+    ),
+    Relation.CREATOR: Standing(
+        says="the viewer created the profile",
+        roles=frozenset({Role.NAVIGATOR, Role.ADMIN}),
+        reads=("user_id",),
+        where=lambda v: Seeker.created_by_user_id == v.user_id if v.user_id is not None else false(),
+        holds=lambda v, s, _: v.user_id is not None and s.created_by_user_id == v.user_id,
+    ),
+    Relation.HELPER: Standing(
+        says="the viewer is on the referrer side of one of the person's referrals",
+        roles=frozenset({Role.NAVIGATOR, Role.ADMIN}),
+        reads=("user_id", "organization_id", "team_id"),
+        where=lambda v: Seeker.id.in_(
+            select(Referral.seeker_id).where(referrals.RULES.related_where(v, referrals.REFERRER_SIDE))
+        ),
+        holds=lambda v, _s, facts: _helped(v, facts),
+    ),
+}
+
+ALWAYS: Condition[Seeker] = always()
+_ALL = {rel: ALWAYS for rel in Relation}
+
+RULES: Rules[Seeker, SeekerFacts, Relation, Action, Field] = Rules(
+    resource="Seeker profile",
+    standings=STANDINGS,
+    actions={Action.READ: _ALL, Action.REFER: _ALL},
+    fields={Field.NAME: _ALL, Field.CONTACT: _ALL},
+)
+
+
+def where(viewer: Viewer, action: Action = Action.READ) -> ColumnElement[bool]:
+    return RULES.where(viewer, action)
+
+
+def helped_where(viewer: Viewer) -> ColumnElement[bool]:
+    """The people behind the viewer's (and their team's) referrals: People I'm Helping."""
+    return RULES.related_where(viewer, [Relation.HELPER])
+
+
+def visible_fields(viewer: Viewer, seeker: Seeker, facts: SeekerFacts) -> frozenset[Field]:
+    return RULES.visible_fields(viewer, seeker, facts)
