@@ -1,0 +1,1 @@
+"""Live updates: the event outbox and the hub that pushes committed events to subscribers."""
