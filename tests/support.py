@@ -232,3 +232,30 @@ class Subscription:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+async def add_member(db: Database, email: str, *, organization_id: int, role: Role, name: str = "Added Member") -> str:
+    """A new user with one membership, signed in by `email` with the test password."""
+    async with db.write() as s:
+        user = User(name=name, email=email, password_hash=PasswordHasher().hash(PASSWORD))
+        s.add(user)
+        await s.flush()
+        s.add(Membership(user_id=user.id, organization_id=organization_id, role=role))
+    return email
+
+
+async def add_housing_program(db: Database, network: Network, *, name: str = "Clinic Rapid Rehousing") -> str:
+    """A live HOUSING program of the Northside Clinic (in the test CoC); its global id."""
+    async with db.write() as s:
+        program = Program(
+            organization_id=network.pks["clinic"],
+            name=name,
+            connect_mode=ConnectMode.APPLY,
+            contact_emails=["housing@clinic.example.org"],
+        )
+        program.categories = [ProgramCategoryTag(category=ProgramCategory.HOUSING)]
+        s.add(program)
+        await s.flush()
+        network.pks["housing"] = program.id
+        network.ids["housing"] = to_global_id("Program", program.id)
+    return network.ids["housing"]
