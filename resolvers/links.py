@@ -41,12 +41,12 @@ class LinkProblem(Enum):
 
 
 class LinkError(Exception):
-    def __init__(self, problem: LinkProblem, message: str, *, referral: Referral | None = None) -> None:
+    def __init__(self, problem: LinkProblem, message: str, *, now: tuple[str, ReferralStatus] | None = None) -> None:
         super().__init__(message)
         self.problem = problem
         self.message = message
-        # For CHANGED: the referral as it is now, so the page can say where it stands.
-        self.referral = referral
+        # For CHANGED: the program and the status the referral has now, so the page can say where it stands.
+        self.now = now
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkActi
         raise LinkError(
             LinkProblem.CHANGED,
             "This referral has been updated since this email was sent, so this link no longer changes it.",
-            referral=referral,
+            now=(referral.program.name, referral.status),
         )
     if not used and claims.status not in link_choices(party, referral) and claims.status is not referral.status:
         raise LinkError(LinkProblem.INVALID, "This link is not valid.")

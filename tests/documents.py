@@ -8,6 +8,7 @@ REFERRAL_FIELDS = """
   screenerAnswers { key label value }
   comments { body author { name } }
   history { fromStatus toStatus note changedBy { name } source }
+  viewerCan { statuses comment }
 """
 
 CREATE_REFERRAL = f"""

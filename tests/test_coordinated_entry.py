@@ -20,6 +20,16 @@ query($coc: String!) {
 """
 
 
+TODAY = """
+query($coc: String!) { wallboard(cocCode: $coc) { lastSeq changesToday { seq kind fromStatus toStatus } } }
+"""
+WALL_CHANGES = """
+subscription($coc: String!, $afterSeq: Int) {
+  wallboardChanged(cocCode: $coc, afterSeq: $afterSeq) { seq kind fromStatus toStatus referral { id seekerInitials status } }
+}
+"""
+
+
 async def _ce_manager(db: Database, network: Network) -> str:
     from argon2 import PasswordHasher
 
@@ -59,3 +69,40 @@ async def test_the_wall_is_only_for_that_cocs_ce_managers(api: Api, network: Net
     async with db.write() as s:
         await s.execute(update(Organization).where(Organization.id == network.pks["navs"]).values(coc_id=None))
     assert (await api.errors(BOARD, {"coc": "XX-500"}, as_=ce)).codes == ["FORBIDDEN"]
+
+
+async def test_the_today_feed_tells_each_change_as_it_happened(api: Api, network: Network, db: Database) -> None:
+    ce = await _ce_manager(db, network)
+    made = await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    referral_id = made["createReferral"]["id"]
+    # As the wall page does: load the board, then follow from the event it reflects.
+    loaded = (await api.gql(TODAY, {"coc": "XX-500"}, as_=ce))["wallboard"]
+    wall = await api.subscribe(WALL_CHANGES, {"coc": "XX-500", "afterSeq": loaded["lastSeq"]}, as_=ce)
+    for version, status in enumerate(("ELIGIBLE", "GOT_HELP"), start=1):
+        await api.gql(
+            UPDATE_STATUS,
+            {"input": {"referralId": referral_id, "status": status, "expectedVersion": version}},
+            as_="intake@test.example",
+        )
+    pushed = [(await wall.next())["wallboardChanged"] for _ in range(2)]
+    assert [(p["fromStatus"], p["toStatus"]) for p in pushed] == [("NOT_UPDATED", "ELIGIBLE"), ("ELIGIBLE", "GOT_HELP")]
+    assert {(p["referral"]["id"], p["referral"]["seekerInitials"]) for p in pushed} == {(referral_id, "M. L.")}
+    await wall.close()
+
+    feed = (await api.gql(TODAY, {"coc": "XX-500"}, as_=ce))["wallboard"]["changesToday"]
+    assert [(e["kind"], e["fromStatus"], e["toStatus"]) for e in feed] == [
+        ("STATUS_CHANGED", "ELIGIBLE", "GOT_HELP"),
+        ("STATUS_CHANGED", "NOT_UPDATED", "ELIGIBLE"),
+        ("CREATED", None, "NOT_UPDATED"),
+    ]
+    # Replayed from the start, the stream tells the same story.
+    replay = await api.subscribe(WALL_CHANGES, {"coc": "XX-500", "afterSeq": 0}, as_=ce)
+    story = [(await replay.next())["wallboardChanged"] for _ in range(3)]
+    assert [(e["fromStatus"], e["toStatus"]) for e in story] == [(None, "NOT_UPDATED"), ("NOT_UPDATED", "ELIGIBLE"), ("ELIGIBLE", "GOT_HELP")]
+    await replay.close()
+
+
+async def test_a_since_without_a_time_zone_is_bad_input(api: Api, network: Network, db: Database) -> None:
+    ce = await _ce_manager(db, network)
+    query = 'query { wallboard(cocCode: "XX-500") { changesToday(since: "2026-12-01T08:00:00") { seq } } }'
+    assert (await api.errors(query, as_=ce)).codes == ["BAD_USER_INPUT"]

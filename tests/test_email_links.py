@@ -121,3 +121,22 @@ async def test_tampered_and_expired_links_change_nothing(
 
     referral = (await api.gql(REFERRAL, {"id": created["id"]}, as_=NAVIGATOR))["referral"]
     assert referral["status"] == "NOT_UPDATED" and len(referral["history"]) == 1
+
+
+async def test_a_link_from_before_a_later_change_changes_nothing(
+    api: Api, network: Network, db: Database, smtp: SmtpRecorder
+) -> None:
+    """An old "No space right now" link must not overwrite the Got help set on the dashboard since."""
+    created = (await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR))["createReferral"]
+    await settled(db)
+    old = link(smtp, f"intake@{network.pks['food']}.example.org", "No space right now")
+    await api.gql(
+        UPDATE_STATUS, {"input": {"referralId": created["id"], "status": "GOT_HELP", "expectedVersion": 1}}, as_=NAVIGATOR
+    )
+    for method in ("GET", "POST"):
+        page = await api.http.request(method, old)
+        assert page.status_code == 409, page.text
+        assert "updated since this email was sent" in page.text and "<strong>Got help</strong>" in page.text
+        assert 'href="http://referloop.test/login"' in page.text, "it points to the dashboard instead"
+    after = (await api.gql(REFERRAL, {"id": created["id"]}, as_=NAVIGATOR))["referral"]
+    assert (after["status"], after["version"], len(after["history"])) == ("GOT_HELP", 2, 2)

@@ -8,6 +8,16 @@ from tests.support import Api, Network
 NAVIGATOR = "navigator@test.example"
 INTAKE = "intake@test.example"
 CLINIC = "clinic@test.example"
+SEEKER = "seeker@test.example"
+STORY = """
+subscription($afterSeq: Int) {
+  referralChanged(afterSeq: $afterSeq) {
+    seq kind
+    change { fromStatus toStatus note comment version source actor { name } }
+    referral { id status }
+  }
+}
+"""
 
 
 async def test_program_sees_new_live_referral_then_its_status_change_live(api: Api, network: Network) -> None:
@@ -106,3 +116,47 @@ async def test_reconnecting_with_after_seq_gets_exactly_the_missed_events(api: A
     live = (await back.next())["referralChanged"]
     assert (live["kind"], live["referral"]["id"]) == ("STATUS_CHANGED", second["id"])
     await back.close()
+
+
+async def test_a_replay_tells_the_story_as_it_happened(api: Api, network: Network) -> None:
+    created = (await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR))
+    referral_id = created["createReferral"]["id"]
+    for version, (who, status, note) in enumerate(((INTAKE, "ELIGIBLE", "Documents checked"), (NAVIGATOR, "GOT_HELP", None)), 1):
+        await api.gql(
+            UPDATE_STATUS,
+            {"input": {"referralId": referral_id, "status": status, "expectedVersion": version, "note": note}},
+            as_=who,
+        )
+    replay = await api.subscribe(STORY, {"afterSeq": 0}, as_=NAVIGATOR)
+    story = [(await replay.next())["referralChanged"] for _ in range(3)]
+    assert [(e["kind"], e["change"]) for e in story] == [
+        ("CREATED", {"fromStatus": None, "toStatus": "NOT_UPDATED", "note": None, "comment": "Needs groceries for a family of four.", "version": 1, "source": "DASHBOARD", "actor": {"name": "Nadia Navigator"}}),
+        ("STATUS_CHANGED", {"fromStatus": "NOT_UPDATED", "toStatus": "ELIGIBLE", "note": "Documents checked", "comment": None, "version": 2, "source": "DASHBOARD", "actor": {"name": "Ines Intake"}}),
+        ("STATUS_CHANGED", {"fromStatus": "ELIGIBLE", "toStatus": "GOT_HELP", "note": None, "comment": None, "version": 3, "source": "DASHBOARD", "actor": {"name": "Nadia Navigator"}}),
+    ]
+    assert {e["referral"]["status"] for e in story} == {"GOT_HELP"}, "the referral itself is as it is now"
+    await replay.close()
+
+
+async def test_every_dashboard_says_which_event_it_reflects(api: Api, network: Network) -> None:
+    """Load, subscribe from `lastSeq`, and exactly the later changes arrive: nothing lost, nothing twice."""
+    made = await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"], seeker=None, seekerId=network["sam"])}, as_=NAVIGATOR)
+    referral_id = made["createReferral"]["id"]
+    pages = {
+        INTAKE: "{ inboundReferrals { lastSeq } }",
+        NAVIGATOR: "{ peopleImHelping { lastSeq } }",
+        SEEKER: "{ referralsForMe { lastSeq } }",
+    }
+    feeds = {}
+    for who, query in pages.items():
+        last_seq = next(iter((await api.gql(query, as_=who)).values()))["lastSeq"]
+        assert last_seq >= 1
+        feeds[who] = await api.subscribe(CHANGES, {"afterSeq": last_seq}, as_=who)
+    await api.gql(
+        UPDATE_STATUS, {"input": {"referralId": referral_id, "status": "PENDING", "expectedVersion": 1}}, as_=INTAKE
+    )
+    for who, feed in feeds.items():
+        pushed = (await feed.next())["referralChanged"]
+        assert (pushed["kind"], pushed["referral"]["id"]) == ("STATUS_CHANGED", referral_id), who
+        await feed.nothing(0.3)
+        await feed.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from db.accounts import Role
+from db.engine import Database
 from tests.documents import CHANGES, CREATE_REFERRAL, FOR_ME, INBOUND, PEOPLE, REFERRAL, new_seeker_referral
-from tests.support import Api, Network
+from tests.support import Api, Network, add_housing_program, add_member
 
 NAVIGATOR = "navigator@test.example"
 TEAMMATE = "teammate@test.example"
@@ -136,3 +138,51 @@ async def test_shared_push_payloads_never_cross_audiences(api: Api, network: Net
     assert (await navigator_feed.next())["referralChanged"]["referral"]["seeker"]["email"] == "maria@example.com"
     for feed in (*program_feeds, navigator_feed):
         await feed.close()
+
+
+async def test_an_admin_of_the_program_org_never_reads_a_quiet_seekers_contact(
+    api: Api, network: Network, db: Database
+) -> None:
+    """Through no query at all: the referral, People I'm Helping, the profile typeahead, node(id)."""
+    admin = await add_member(db, "food-admin@test.example", organization_id=network.pks["food"], role=Role.ADMIN)
+    quiet = await refer(api, network["pantry"], contactPreference="NONE")
+    seeker_id = quiet["seeker"]["id"]
+
+    seen = (await api.gql(REFERRAL, {"id": quiet["id"]}, as_=admin))["referral"]
+    assert (seen["seeker"]["email"], seen["seeker"]["phone"], seen["seekerWillReachOut"]) == (None, None, True)
+    people = (await api.gql(PEOPLE, as_=admin))["peopleImHelping"]["edges"]
+    assert seeker_id not in {p["node"]["id"] for p in people}
+    profiles = await api.gql("{ seekerProfiles(search: \"Maria\") { edges { node { id email phone } } } }", as_=admin)
+    assert profiles["seekerProfiles"]["edges"] == []
+    node = await api.raw("query($id: ID!) { node(id: $id) { ... on Seeker { email phone } } }", {"id": seeker_id}, as_=admin)
+    assert node["data"]["node"] is None and node["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_ce_manager_reads_housing_referrals_in_full_and_the_rest_only_on_the_wall(
+    api: Api, network: Network, db: Database
+) -> None:
+    ce = await add_member(db, "ce@test.example", organization_id=network.pks["navs"], role=Role.CE_MANAGER)
+    housing_program = await add_housing_program(db, network)
+    feed = await api.subscribe(CHANGES, as_=ce)
+    pantry = await refer(api, network["pantry"])
+    housing = await refer(api, housing_program, screenerAnswers=[])
+
+    pushed = (await feed.next())["referralChanged"]["referral"]
+    assert pushed["id"] == housing["id"], "the pantry referral is not pushed to the CE manager"
+    await feed.nothing()
+    full = (await api.gql(REFERRAL, {"id": housing["id"]}, as_=ce))["referral"]
+    assert full["seeker"]["lastName"] == "Lopez" and full["seeker"]["email"] == "maria@example.com"
+    assert [c["body"] for c in full["comments"]] == ["Needs groceries for a family of four."]
+    assert full["viewerCan"] == {"statuses": [], "comment": False}
+
+    assert (await api.errors(REFERRAL, {"id": pantry["id"]}, as_=ce)).codes == ["NOT_FOUND"]
+    assert (await api.errors(INBOUND, {}, as_=ce)).codes == ["FORBIDDEN"]
+    board = await api.gql(
+        "query { wallboard(cocCode: \"XX-500\") { waitingLongest { id seekerInitials program { name } status } } }", as_=ce
+    )
+    waiting = board["wallboard"]["waitingLongest"]
+    assert [(w["id"], w["seekerInitials"], w["program"]["name"]) for w in waiting] == [
+        (pantry["id"], "M. L.", "Harbor Pantry"),
+        (housing["id"], "M. L.", "Clinic Rapid Rehousing"),
+    ]
+    await feed.close()

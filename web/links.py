@@ -60,12 +60,13 @@ def _page(request: Request, context: dict[str, object], status_code: int = 200) 
 
 def _problem(request: Request, error: LinkError) -> HTMLResponse:
     context: dict[str, object] = {"state": "problem", "title": PROBLEM_TITLES[error.problem], "message": error.message}
-    if error.referral is not None:
+    if error.now is not None:
         runtime: Runtime = request.state.runtime
+        program, status = error.now
         # Where the referral stands now, and the dashboard where whoever got the email can act on it.
         context.update(
-            program=error.referral.program.name,
-            current_label=STATUS_LABELS[error.referral.status],
+            program=program,
+            current_label=STATUS_LABELS[status],
             home=f"{runtime.settings.public_url}/login",
             home_label="your dashboard",
         )

@@ -4,7 +4,7 @@ import { ApiError } from './errors.js';
 import { live } from './live.svelte.js';
 import { session, setToken } from './session.svelte.js';
 import { navigate } from './router.svelte.js';
-import { REFERRAL_FIELDS } from './queries.js';
+import { REFERRAL_FIELDS, REFERRAL_CHANGE_FIELDS, WALL_CHANGE_FIELDS } from './queries.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -175,35 +175,58 @@ export function resetLive() {
   live.status = 'idle';
 }
 
-const SUBSCRIPTION = `
+const REFERRAL_SUBSCRIPTION = `
 subscription ReferralChanged($afterSeq: Int, $programId: ID) {
   referralChanged(afterSeq: $afterSeq, programId: $programId) {
     seq kind at
+    change { ...ReferralChangeFields }
     referral { ...ReferralFields }
   }
 }
+${REFERRAL_CHANGE_FIELDS}
 ${REFERRAL_FIELDS}`;
 
+const WALL_SUBSCRIPTION = `
+subscription WallboardChanged($cocCode: String!, $afterSeq: Int) {
+  wallboardChanged(cocCode: $cocCode, afterSeq: $afterSeq) { ...WallChangeFields }
+}
+${WALL_CHANGE_FIELDS}`;
+
 /**
- * Follow referralChanged. Remembers the highest seq seen and re-subscribes with it as afterSeq after
- * every reconnect, so nothing is missed and nothing is applied twice.
- *   onEvent(event)     CREATED / STATUS_CHANGED / COMMENT_ADDED with the referral as it is now
- *   onResync()         the page must refetch its query (RESYNC, or a reconnect before any event)
+ * Follow referralChanged. Load the page's query first and pass its `lastSeq` as afterSeq: the
+ * server replays whatever happened between the load and the subscription, then streams live.
+ *   onEvent(event)     CREATED / STATUS_CHANGED / COMMENT_ADDED: `change` says what that event
+ *                      changed, as it happened; `referral` is the referral as it is now
+ *   onResync()         the page must refetch its query (RESYNC, or a connection with no afterSeq)
  * Returns a function that stops following.
  */
-export function followReferrals({ programId = null, afterSeq = null, query = SUBSCRIPTION, onEvent, onResync, onError }) {
-  const variables = { afterSeq, programId };
+export function followReferrals({ programId = null, afterSeq = null, onEvent, onResync, onError }) {
+  return follow({ query: REFERRAL_SUBSCRIPTION, field: 'referralChanged', variables: { afterSeq, programId }, onEvent, onResync, onError });
+}
+
+/**
+ * Follow wallboardChanged for one CoC: each event is a WallChange (its own fromStatus/toStatus, and
+ * the referral in the wall's shape). Same contract as followReferrals; start from the board's lastSeq.
+ */
+export function followWallboard({ cocCode, afterSeq = null, onEvent, onResync, onError }) {
+  return follow({ query: WALL_SUBSCRIPTION, field: 'wallboardChanged', variables: { cocCode, afterSeq }, onEvent, onResync, onError });
+}
+
+/**
+ * Remembers the highest seq seen and re-subscribes with it as afterSeq after every reconnect, so
+ * nothing is missed and nothing is applied twice.
+ */
+function follow({ query, field, variables, onEvent, onResync, onError }) {
   // graphql-ws re-sends this same payload object on every reconnect, so keeping afterSeq current in
   // it is what makes the re-subscription resume where it left off.
   const payload = { query, variables };
   let stopped = false;
   let unsubscribe = () => {};
-  let wasConnected = false;
 
-  const onConnected = (wasRetry) => {
-    // A reconnect before we saw any event leaves nothing to resume from: refetch instead.
-    if ((wasRetry || wasConnected) && variables.afterSeq == null) onResync?.();
-    wasConnected = true;
+  const onConnected = () => {
+    // Without a position to resume from (the page's load failed, and no event came since), the
+    // page cannot know what it missed: refetch instead.
+    if (variables.afterSeq == null) onResync?.();
   };
   connectedListeners.add(onConnected);
   const offConnected = () => connectedListeners.delete(onConnected);
@@ -220,7 +243,7 @@ export function followReferrals({ programId = null, afterSeq = null, query = SUB
     };
     const dispose = getClient().subscribe(payload, {
       next: (result) => {
-        const event = result?.data?.referralChanged;
+        const event = result?.data?.[field];
         if (result?.errors?.length && !event) {
           onError?.(new ApiError(result.errors[0]?.extensions?.code || 'INTERNAL', result.errors[0]?.message));
           return;

@@ -30,6 +30,14 @@ export const STATUS_FOR_SEEKER = {
 
 export const STATUS_ORDER = Object.keys(STATUS_WORDS);
 
+/** The seeker's buttons, in their own words; any other status the API allows gets its usual name. */
+export const SEEKER_CHOICE_WORDS = {
+  GOT_HELP: 'I got help',
+  COULDNT_GET_HELP: "I couldn't get help",
+  NO_LONGER_INTERESTED: "I don't need this anymore",
+};
+export const seekerChoiceWords = (s) => SEEKER_CHOICE_WORDS[s] || STATUS_WORDS[s] || s;
+
 export const GROUP_OF = {
   NOT_UPDATED: 'IN_PROGRESS',
   NEEDS_CLIENT_ACTION: 'IN_PROGRESS',
@@ -51,6 +59,12 @@ export const GROUP_WORDS = {
 };
 
 export const statusWords = (s) => STATUS_WORDS[s] || s || '';
+
+/** One status change as it happened: "Not updated yet → Eligible" (just the new status if there was no old one). */
+export function changeWords(fromStatus, toStatus) {
+  if (!toStatus) return '';
+  return fromStatus ? `${statusWords(fromStatus)} → ${statusWords(toStatus)}` : statusWords(toStatus);
+}
 export const groupOf = (r) => r?.statusGroup || GROUP_OF[r?.status] || 'IN_PROGRESS';
 
 export const KIND_WORDS = {

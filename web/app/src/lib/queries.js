@@ -9,7 +9,28 @@ fragment ReferralFields on Referral {
   screenerAnswers { key label value }
   comments { id body createdAt author { id name } }
   history { id fromStatus toStatus note at changedBy { id name } source }
+  viewerCan { statuses comment }
 }`;
+
+/** What one ReferralEvent changed, as it happened (a replay tells it as it was then). */
+export const REFERRAL_CHANGE_FIELDS = `
+fragment ReferralChangeFields on ReferralChange {
+  fromStatus toStatus note comment version source actor { id name }
+}`;
+
+// The CE wall sees wall-only shapes: initials, program, status and times, never names or comments.
+export const WALL_REFERRAL_FIELDS = `
+fragment WallReferralFields on WallReferral {
+  id status seekerInitials createdAt updatedAt
+  program { name organizationName }
+}`;
+
+export const WALL_CHANGE_FIELDS = `
+fragment WallChangeFields on WallChange {
+  seq kind at fromStatus toStatus
+  referral { ...WallReferralFields }
+}
+${WALL_REFERRAL_FIELDS}`;
 
 export const VIEWER = `
 query Viewer {
