@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Enum, Integer, Select, String, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -30,21 +29,82 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
+# The longest cursor we hand out: a 200-character name (the longest sort-key string, Program.name)
+# of characters JSON must escape as `\uXXXX`, six bytes each, plus an id: 1,225 bytes, 1,636 in
+# base64. Anything much longer is not one of ours, and is refused before it is decoded.
+MAX_CURSOR_LENGTH = 2048
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+BAD_CURSOR = "That page cursor is not valid; start again from the first page."
+
+
+class _Invalid(Exception):
+    """A cursor we could not have issued."""
+
+
 def _encode(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+    # ensure_ascii=False: UTF-8 takes at most 4 bytes a character where `\uXXXX\uXXXX` takes 12,
+    # which keeps the longest cursor within MAX_CURSOR_LENGTH.
+    text = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _Invalid
+    try:
+        moment = datetime.fromisoformat(value)
+        # Compared with aware UTC columns: a naive time names no moment, and one near year 1 or
+        # 9999 may not survive the move to UTC that binding it would make.
+        if moment.tzinfo is None:
+            raise _Invalid
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise _Invalid from None
+
+
+def _int(value: Any) -> int:
+    # bool is an int to Python; beyond 64 bits no database can bind it.
+    if type(value) is not int or not INT64_MIN <= value <= INT64_MAX:
+        raise _Invalid
+    return value
+
+
+def _string(value: Any, length: int | None) -> str:
+    if not isinstance(value, str) or len(value) > (length or MAX_CURSOR_LENGTH) or "\x00" in value:
+        raise _Invalid
+    try:
+        value.encode()  # a lone surrogate (JSON allows "\ud800") cannot be bound
+    except UnicodeEncodeError:
+        raise _Invalid from None
+    return value
+
+
+def _value(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """`value` as `column` holds it, or _Invalid if no row could have had it."""
+    column_type = column.type
+    if isinstance(column_type, UTCDateTime):
+        return _datetime(value)
+    if isinstance(column_type, Integer):
+        return _int(value)
+    if isinstance(column_type, String) and not isinstance(column_type, Enum):
+        return _string(value, column_type.length)
+    raise TypeError(f"keyset pages cannot be ordered by {column} of type {column_type!r}")
 
 
 def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+            raise _Invalid
+        # validate=True: without it, characters outside the alphabet are silently dropped.
+        raw = json.loads(base64.b64decode(cursor, altchars=b"-_", validate=True))
         if not isinstance(raw, list) or len(raw) != len(columns):
-            raise ValueError
-        return [
-            datetime.fromisoformat(v) if isinstance(c.type, UTCDateTime) else v for v, c in zip(raw, columns)
-        ]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadInput("That page cursor is not valid; start again from the first page.") from None
+            raise _Invalid
+        return [_value(c, v) for c, v in zip(columns, raw)]
+    except (_Invalid, ValueError, RecursionError):
+        # ValueError covers binascii.Error, JSONDecodeError and UnicodeDecodeError; RecursionError
+        # is JSON nested deeper than the interpreter allows.
+        raise BadInput(BAD_CURSOR) from None
 
 
 def _after(

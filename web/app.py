@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -19,6 +20,7 @@ from resolvers.runtime import Runtime
 from web.auth import login
 from web.dashboards import dashboard
 from web.graphql import GraphQLEndpoint
+from web.limits import GRAPHQL_BODY_LIMIT, LOGIN_BODY_LIMIT, BodyLimit
 from web.links import status_link
 
 
@@ -53,8 +55,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/auth/login", login, methods=["POST"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/auth/login", login, methods=["POST"], middleware=[Middleware(BodyLimit, max_bytes=LOGIN_BODY_LIMIT)]),
+            Route("/graphql", graphql, methods=["GET", "POST"], middleware=[Middleware(BodyLimit, max_bytes=GRAPHQL_BODY_LIMIT)]),
             WebSocketRoute("/graphql", graphql),
             Route("/r/{token}", status_link, methods=["GET", "POST"]),
             Route("/{path:path}", dashboard, methods=["GET", "HEAD"]),
