@@ -410,3 +410,9 @@ async def test_a_sign_in_that_is_not_credentials_is_a_400(case: str, api: Api, n
 
 async def test_a_sign_in_nested_100_000_deep_is_refused_for_its_size(api: Api, network: Network) -> None:
     _too_large(await api.http.post("/auth/login", content=b"[" * 100_000 + b"]" * 100_000))
+
+
+async def test_a_graphql_body_nested_too_deep_is_a_400(api: Api, network: Network) -> None:
+    for body in (b"[" * 500_000, b'{"query": "\xff\xfe"}'):
+        response = await api.http.post("/graphql", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text[:200]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             max_subscriptions_per_connection=20,
             connection_init_wait_timeout=timedelta(seconds=10),
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (RecursionError, UnicodeDecodeError) as error:
+            # Strawberry answers a JSONDecodeError with a 400; anything else would be a 500.
+            raise json.JSONDecodeError(f"not a JSON document we can read ({type(error).__name__})", "", 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         runtime: Runtime = request.state.runtime
