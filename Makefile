@@ -9,11 +9,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export REFERLOOP_ENV ?= development
 
-.PHONY: run test install dashboards migrate seed serve test-api test-browser chromium bench schema clean
+.PHONY: run test install dashboards migrate seed serve lint test-api test-browser chromium bench schema docs clean
 
 run: install dashboards migrate seed serve
 
-test: install dashboards chromium test-api test-browser
+test: install dashboards chromium lint test-api test-browser
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ serve: install
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Types and the shape of the imports: mypy --strict, and import-linter's contracts in pyproject.toml.
+lint: install
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
 # The same suite twice: the embedded default (SQLite, in-memory bus), then PostgreSQL and Redis.
 # A service that cannot start stops make here, with its reason; once started, the servers are
 # stopped and their directory removed however pytest ends, Ctrl-C included.
@@ -60,6 +65,9 @@ bench: install
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"
+
+docs: install
+	$(BIN)/referloop docs
 
 clean:
 	rm -rf $(VENV) web/dist $(APP)/node_modules

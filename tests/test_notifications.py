@@ -47,7 +47,7 @@ KINDS = {
 
 
 def expected(kind: str, preference: str, event: str, program_address: str) -> set[tuple[str, str]]:
-    """DESIGN.md §2 as a table: (channel, address) of everyone told."""
+    """Who is told what (docs/architecture.md, "Notifications"), as a table: (channel, address) of everyone told."""
     if kind == "TRACKING_ONLY" or preference == "NONE":
         return set()
     seeker = {"EMAIL": {("EMAIL", SEEKER_EMAIL)}, "TEXT": {("SMS", SEEKER_PHONE)}, "PHONE": set()}[preference]
