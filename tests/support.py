@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,3 +260,13 @@ async def add_housing_program(db: Database, network: Network, *, name: str = "Cl
         network.pks["housing"] = program.id
         network.ids["housing"] = to_global_id("Program", program.id)
     return network.ids["housing"]
+
+
+async def until(condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "the condition") -> None:
+    """Wait for what a test expects, not for a fixed time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.01)

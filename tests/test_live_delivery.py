@@ -16,7 +16,7 @@ from resolvers.referrals import create_referral
 from resolvers.runtime import Runtime
 from resolvers.viewer import load_viewer
 from tests.documents import CHANGES, CHANGES_WITH_FRAGMENT, CREATE_REFERRAL, new_seeker_referral
-from tests.support import Api, Network, pantry_referral
+from tests.support import Api, GraphQLErrors, Network, pantry_referral, until
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ async def test_a_subscriber_that_stops_reading_never_delays_the_others(runtime: 
         return [await anext(fast) for _ in range(total)]
 
     reading = asyncio.create_task(read_all())
-    await asyncio.sleep(0.05)
+    await until(lambda: runtime.live.subscriber_count == 2, what="both subscribers to join")
     for n in range(total):
         await create_referral(runtime, navigator, pantry_referral(network, n))
 
@@ -110,9 +110,11 @@ async def test_a_removed_membership_stops_the_pushes(api: Api, network: Network,
     async with db.write() as session:
         intake = await session.scalar(select(User.id).where(User.email == "intake@test.example"))
         await session.execute(delete(Membership).where(Membership.user_id == intake))
-    await asyncio.sleep(1.5)  # the hub re-reads subscribers' memberships every 0.5 s in the tests
+    # The hub re-reads subscribers' memberships (every 0.5 s in the tests) and ends this stream.
+    with pytest.raises(GraphQLErrors) as ended:
+        await feed.next(timeout=5)
+    assert ended.value.codes == ["UNAUTHENTICATED"]
     await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
-    await feed.nothing(within=1.5)
     await feed.close()
 
 
@@ -127,9 +129,8 @@ async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network:
         await schema.subscribe(CHANGES_WITH_FRAGMENT, variable_values=variables, context_value=Context(runtime=runtime, request=None, viewer=v))  # type: ignore[arg-type]
         for variables, v in (({"afterSeq": 0}, intake), ({}, intake), ({}, navigator))
     ]
-    await asyncio.sleep(0.05)
     firsts = [asyncio.create_task(anext(s)) for s in streams]  # type: ignore[arg-type]
-    await asyncio.sleep(0.05)
+    await until(lambda: runtime.live.subscriber_count == 3, what="the three subscriptions to join")
     await create_referral(runtime, navigator, pantry_referral(network, 1))
     first_intake, second_intake, first_navigator = [await asyncio.wait_for(f, 5) for f in firsts]
     assert first_intake.data is second_intake.data, "same audience, different afterSeq: one rendering"
@@ -139,3 +140,18 @@ async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network:
     assert first_intake.data["referralChanged"]["referral"]["seeker"]["email"] is None
     for stream in streams:
         await stream.aclose()  # type: ignore[union-attr]
+
+
+async def test_switching_organization_ends_the_stream_opened_for_the_other(api: Api, network: Network) -> None:
+    """A dashboard never keeps receiving under the organization it was opened with."""
+    both = "both@test.example"
+    feed = await api.subscribe(CHANGES, as_=both)
+    await api.gql(
+        "mutation($id: ID!) { switchOrganization(organizationId: $id) { organization { name } } }",
+        {"id": network["food"]},
+        as_=both,
+    )
+    with pytest.raises(GraphQLErrors) as ended:
+        await feed.next(timeout=5)
+    assert ended.value.codes == ["UNAUTHENTICATED"]
+    await feed.close()

@@ -196,13 +196,17 @@ class LiveHub:
                 log.exception("live dispatch failed")
 
     async def _refresh_viewers(self) -> None:
-        """Re-read every subscriber's memberships, so a removed role stops receiving pushes."""
+        """Re-read every subscriber's memberships: a stream whose account or acting membership changed ends.
+
+        A dashboard then reconnects as the viewer is now (another organization, a removed role)
+        instead of carrying on under the membership it opened with.
+        """
         subscribers = list(self._subscribers)
         async with self.db.read() as session:
             fresh = await load_viewers(session, {s.viewer.user_id for s in subscribers})
         for subscriber in subscribers:
             viewer = fresh.get(subscriber.viewer.user_id)
-            if viewer is None:
+            if viewer is None or viewer.acting != subscriber.viewer.acting:
                 subscriber.revoke()
             else:
                 subscriber.viewer = viewer
@@ -266,7 +270,7 @@ async def referral_changes(
         while True:
             delivery = await subscriber.queue.get()
             if delivery.kind == REVOKED:
-                raise Unauthenticated("Your account no longer has access. Please sign in again.")
+                raise Unauthenticated("Your access has changed since this page opened. Please sign in again.")
             if delivery.kind != RESYNC and delivery.seq <= last:
                 continue
             last = max(last, delivery.seq)
