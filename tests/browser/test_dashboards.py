@@ -326,6 +326,10 @@ def test_pages_pass_axe_wcag_aa(server: Server, sign_in, browser) -> None:
     expect(navigator.get_by_test_id("person").first).to_be_visible()
     expect(navigator.get_by_test_id("program-card").first).to_be_visible()
     problems["navigator"] = axe_violations(navigator)
+    details = navigator.get_by_test_id("person-referral").first.locator("details").first
+    details.locator("summary").first.click()
+    expect(details.get_by_test_id("status-select")).to_be_visible()  # the navigator may set statuses too
+    problems["navigator, a referral's status, comments and history"] = axe_violations(navigator)
     navigator.get_by_test_id("program-card").first.get_by_role("button").first.click()
     expect(navigator.get_by_test_id("referral-form")).to_be_visible()
     problems["referral form"] = axe_violations(navigator)
