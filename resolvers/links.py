@@ -23,7 +23,7 @@ from db.programs import Program
 from db.referrals import ChangeSource, Referral, ReferralStatus
 from db.seekers import Seeker
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
-from resolvers.notify.messages import link_choices
+from resolvers.notify.messages import link_choices, recipient_viewer
 from resolvers.notify.tokens import BadToken, read_token
 from resolvers.referrals import load_referral, update_status_in, write_and_announce
 from resolvers.runtime import Runtime
@@ -84,7 +84,9 @@ async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkActi
             "This referral has been updated since this email was sent, so this link no longer changes it.",
             now=(referral.program.name, referral.status),
         )
-    if not used and claims.status not in link_choices(party, referral) and claims.status is not referral.status:
+    recipient = recipient_viewer(party, referral, user_id=notification.recipient_user_id, address=notification.address)
+    offered = link_choices(recipient, party, referral)
+    if not used and claims.status not in offered and claims.status is not referral.status:
         raise LinkError(LinkProblem.INVALID, "This link is not valid.")
     return LinkAction(
         token_id=claims.token_id, referral=referral, status=claims.status, party=party, address=notification.address, used=used

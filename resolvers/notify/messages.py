@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from db.accounts import Role
 from db.notifications import Channel, Notification, RecipientKind
 from db.programs import Program
 from db.referrals import Referral, ReferralStatus
@@ -24,6 +25,7 @@ from db.settings import Settings
 from resolvers.notify.channels import Email, Text
 from resolvers.notify.tokens import issue_link, link_url
 from resolvers.policy import referrals as policy
+from resolvers.viewer import MembershipInfo, Viewer
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notifications"
 SMS_LIMIT = 320
@@ -62,18 +64,31 @@ PREFERENCE_LABELS = {
 }
 # Templates whose email offers one-click status links, and to whom.
 WITH_LINKS = {"created_seeker", "status_changed_seeker", "created_program"}
-# A message is written for a party in one standing towards the referral; the policy says what it may show and offer.
-RECIPIENT_STANDING = {
-    RecipientKind.SEEKER: policy.Relation.SEEKER,
-    RecipientKind.NAVIGATOR: policy.Relation.REFERRER,
-    RecipientKind.PROGRAM: policy.Relation.PROGRAM_STAFF,
-}
 
 
-def link_choices(party: RecipientKind, referral: Referral) -> list[ReferralStatus]:
+def recipient_viewer(party: RecipientKind, referral: Referral, *, user_id: int | None, address: str) -> Viewer:
+    """The party a message is written for, as the policy sees it: what it may be shown and offered."""
+    if party is RecipientKind.SEEKER:
+        return Viewer(user_id=user_id, email=address, name="", role=Role.SEEKER, seeker_id=referral.seeker_id)
+    if party is RecipientKind.NAVIGATOR:
+        organization, role, team = referral.navigator_organization_id, Role.NAVIGATOR, referral.team_id
+        user_id = referral.navigator_id
+    else:
+        organization, role, team = referral.program_organization_id, Role.PROGRAM_STAFF, None
+    acting = (
+        MembershipInfo(
+            organization_id=organization, organization_name="", coc_id=None, coc_code=None, role=role, team_id=team, site_id=None
+        )
+        if organization is not None
+        else None
+    )
+    return Viewer(user_id=user_id, email=address, name="", role=role, acting=acting, memberships=(acting,) if acting else ())
+
+
+def link_choices(recipient: Viewer, party: RecipientKind, referral: Referral) -> list[ReferralStatus]:
     """The one-click statuses a link to `party` offers: those it has words for that the policy lets it set now."""
     labels = SEEKER_LINK_LABELS if party is RecipientKind.SEEKER else PROGRAM_LINK_LABELS
-    allowed = policy.statuses_as(RECIPIENT_STANDING[party], referral)
+    allowed = policy.settable_statuses(recipient, referral)
     return [status for status in labels if status in allowed]
 
 _loader = FileSystemLoader(str(TEMPLATES))
@@ -106,7 +121,9 @@ async def _referral(session: AsyncSession, referral_id: int) -> Referral | None:
     )
 
 
-def _links(settings: Settings, notification: Notification, referral: Referral, version: int) -> list[dict[str, str]]:
+def _links(
+    settings: Settings, notification: Notification, referral: Referral, recipient: Viewer, version: int
+) -> list[dict[str, str]]:
     if notification.template not in WITH_LINKS or notification.channel is not Channel.EMAIL:
         return []
     labels = SEEKER_LINK_LABELS if notification.recipient_kind is RecipientKind.SEEKER else PROGRAM_LINK_LABELS
@@ -115,7 +132,7 @@ def _links(settings: Settings, notification: Notification, referral: Referral, v
             "label": labels[status],
             "url": link_url(settings, issue_link(settings, notification=notification, status=status, version=version)),
         }
-        for status in link_choices(notification.recipient_kind, referral)
+        for status in link_choices(recipient, notification.recipient_kind, referral)
     ]
 
 
@@ -156,10 +173,13 @@ async def _context(session: AsyncSession, settings: Settings, notification: Noti
     if referral is None:
         return None
     seeker = referral.seeker
-    shown = policy.fields_as(RECIPIENT_STANDING[notification.recipient_kind], referral)
+    recipient = recipient_viewer(
+        notification.recipient_kind, referral, user_id=notification.recipient_user_id, address=notification.address
+    )
+    shown = policy.visible_fields(recipient, referral)
     show_contact = policy.Field.SEEKER_CONTACT in shown
     # Links are bound to the version this message is about: a later change makes them stale.
-    links = _links(settings, notification, referral, int(facts.get("version") or referral.version))
+    links = _links(settings, notification, referral, recipient, int(facts.get("version") or referral.version))
     status = facts.get("status")
     previous = facts.get("previous")
     return {

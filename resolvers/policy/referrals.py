@@ -157,11 +157,11 @@ STANDINGS: dict[Relation, Standing[Referral, None]] = {
     ),
 }
 
-ALWAYS: Condition[Referral] = always()
-CONTACT_SHARED: Condition[Referral] = Condition(
+ALWAYS: Condition[Referral, None] = always()
+CONTACT_SHARED: Condition[Referral, None] = Condition(
     says="the seeker consented and did not choose “don't reach out”",
-    holds=lambda r: r.consent and r.contact_preference is not ContactPreference.NONE,
-    where=lambda: and_(Referral.consent.is_(True), Referral.contact_preference != ContactPreference.NONE),
+    holds=lambda _v, r, _: r.consent and r.contact_preference is not ContactPreference.NONE,
+    where=lambda _v: and_(Referral.consent.is_(True), Referral.contact_preference != ContactPreference.NONE),
 )
 
 _READERS = (
@@ -176,7 +176,9 @@ _READERS = (
 _HELPERS = tuple(r for r in _READERS if SIDES[r] in (Side.SEEKER, Side.REFERRER, Side.PROGRAM))
 
 
-def _grant(relations: tuple[Relation, ...], condition: Condition[Referral] = ALWAYS) -> dict[Relation, Condition[Referral]]:
+def _grant(
+    relations: tuple[Relation, ...], condition: Condition[Referral, None] = ALWAYS
+) -> dict[Relation, Condition[Referral, None]]:
     return {rel: condition for rel in relations}
 
 
@@ -228,14 +230,15 @@ def visible_fields(viewer: Viewer, referral: Referral) -> frozenset[Field]:
     return RULES.visible_fields(viewer, referral, None)
 
 
-def fields_as(relation: Relation, referral: Referral) -> frozenset[Field]:
-    """What a party standing in `relation` may see, for messages addressed to one (an email to a program)."""
-    return RULES.fields_for(frozenset({relation}), referral)
-
-
 def settable_statuses(viewer: Viewer, referral: Referral) -> frozenset[ReferralStatus]:
     """The statuses the viewer may move the referral to now (its current one excluded)."""
-    return frozenset().union(*(statuses_as(rel, referral) for rel in relations(viewer, referral)))
+    grants = RULES.actions[Action.SET_STATUS]
+    allowed = [
+        STATUSES[rel]
+        for rel in relations(viewer, referral)
+        if rel in grants and grants[rel].holds(viewer, referral, None)
+    ]
+    return frozenset().union(*allowed) - {referral.status}
 
 
 def status_where(viewer: Viewer, status: ReferralStatus) -> ColumnElement[bool]:
@@ -243,14 +246,6 @@ def status_where(viewer: Viewer, status: ReferralStatus) -> ColumnElement[bool]:
     relations_for = [rel for rel, statuses in STATUSES.items() if status in statuses]
     grants = {rel: RULES.actions[Action.SET_STATUS][rel] for rel in relations_for}
     return and_(RULES.granted_where(viewer, grants), Referral.status != status)
-
-
-def statuses_as(relation: Relation, referral: Referral) -> frozenset[ReferralStatus]:
-    """The statuses a party standing in `relation` may set now, for the links in a message to one."""
-    grant = RULES.actions[Action.SET_STATUS].get(relation)
-    if grant is None or not grant.holds(referral):
-        return frozenset()
-    return STATUSES[relation] - {referral.status}
 
 
 def sides(viewer: Viewer, referral: Referral) -> frozenset[Side]:

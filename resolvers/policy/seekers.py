@@ -86,7 +86,7 @@ STANDINGS: dict[Relation, Standing[Seeker, SeekerFacts]] = {
     ),
 }
 
-ALWAYS: Condition[Seeker] = always()
+ALWAYS: Condition[Seeker, SeekerFacts] = always()
 _ALL = {rel: ALWAYS for rel in Relation}
 
 RULES: Rules[Seeker, SeekerFacts, Relation, Action, Field] = Rules(

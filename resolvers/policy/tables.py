@@ -3,7 +3,8 @@
 A *standing* is how a viewer can be related to a row (the seeker of a referral, staff of its
 program...). It is written twice, as SQL for lists and as a check on a loaded row, and names the
 viewer's attributes it reads so that viewers who agree on those get the same answers (`audience`).
-A *condition* is a fact about the row alone, also written twice. A table maps each action, or each
+A *condition* is a further fact the grant depends on (about the row, or about the row and the viewer,
+as consent will be), also written twice. A table maps each action, or each
 field, to the standings allowed it and the condition under which they are.
 """
 
@@ -27,16 +28,16 @@ Fld = TypeVar("Fld", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
-class Condition(Generic[Row]):
-    """A fact about a row, with its SQL twin."""
+class Condition(Generic[Row, Facts]):
+    """A fact a grant depends on, with its SQL twin."""
 
     says: str
-    holds: Callable[[Row], bool]
-    where: Callable[[], ColumnElement[bool]]
+    holds: Callable[[Viewer, Row, Facts], bool]
+    where: Callable[[Viewer], ColumnElement[bool]]
 
 
-def always() -> Condition[Any]:
-    return Condition(says="always", holds=lambda _row: True, where=true)
+def always() -> Condition[Any, Any]:
+    return Condition(says="always", holds=lambda _viewer, _row, _facts: True, where=lambda _viewer: true())
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Standing(Generic[Row, Facts]):
     holds: Callable[[Viewer, Row, Facts], bool]
 
 
-Grants = Mapping[Rel, Condition[Row]]
+Grants = Mapping[Rel, Condition[Row, Facts]]
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class Rules(Generic[Row, Facts, Rel, Act, Fld]):
 
     resource: str
     standings: Mapping[Rel, Standing[Row, Facts]]
-    actions: Mapping[Act, Grants[Rel, Row]]
-    fields: Mapping[Fld, Grants[Rel, Row]]
+    actions: Mapping[Act, Grants[Rel, Row, Facts]]
+    fields: Mapping[Fld, Grants[Rel, Row, Facts]]
 
     def relations(self, viewer: Viewer, row: Row, facts: Facts) -> frozenset[Rel]:
         return frozenset(
@@ -82,31 +83,34 @@ class Rules(Generic[Row, Facts, Rel, Act, Fld]):
         return self.granted_where(viewer, self.fields[field])
 
     def may(self, viewer: Viewer, action: Act, row: Row, facts: Facts) -> bool:
-        return _granted(self.actions[action], self.relations(viewer, row, facts), row)
+        return self.granted(viewer, self.actions[action], row, facts)
 
     def visible_fields(self, viewer: Viewer, row: Row, facts: Facts) -> frozenset[Fld]:
         relations = self.relations(viewer, row, facts)
-        return self.fields_for(relations, row)
+        return frozenset(
+            field for field, grants in self.fields.items() if _granted(grants, relations, viewer, row, facts)
+        )
 
-    def fields_for(self, relations: frozenset[Rel], row: Row) -> frozenset[Fld]:
-        """The fields that a party standing in `relations` may see of `row`."""
-        return frozenset(field for field, grants in self.fields.items() if _granted(grants, relations, row))
+    def granted(self, viewer: Viewer, grants: Grants[Rel, Row, Facts], row: Row, facts: Facts) -> bool:
+        """In memory: whether `grants` let the viewer at the row."""
+        return _granted(grants, self.relations(viewer, row, facts), viewer, row, facts)
 
     def _standing_where(self, viewer: Viewer, rel: Rel) -> ColumnElement[bool]:
         standing = self.standings[rel]
         return standing.where(viewer) if viewer.role in standing.roles else false()
 
-    def granted_where(self, viewer: Viewer, grants: Grants[Rel, Row]) -> ColumnElement[bool]:
+    def granted_where(self, viewer: Viewer, grants: Grants[Rel, Row, Facts]) -> ColumnElement[bool]:
+        """As SQL: the rows `grants` let the viewer at."""
         clauses = [
-            and_(self._standing_where(viewer, rel), condition.where())
+            and_(self._standing_where(viewer, rel), condition.where(viewer))
             for rel, condition in grants.items()
             if viewer.role in self.standings[rel].roles
         ]
         return or_(*clauses) if clauses else false()
 
 
-def _granted(grants: Grants[Rel, Row], relations: frozenset[Rel], row: Row) -> bool:
-    return any(rel in grants and grants[rel].holds(row) for rel in relations)
+def _granted(grants: Grants[Rel, Row, Facts], relations: frozenset[Rel], viewer: Viewer, row: Row, facts: Facts) -> bool:
+    return any(rel in grants and grants[rel].holds(viewer, row, facts) for rel in relations)
 
 
 def audience_attributes(role: Role, *rules: Rules[Any, Any, Any, Any, Any]) -> tuple[str, ...]:
@@ -132,7 +136,7 @@ def markdown(rules: Rules[Any, Any, Any, Any, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(condition: Condition[Any] | None) -> str:
+def _cell(condition: Condition[Any, Any] | None) -> str:
     if condition is None:
         return ""
     return "yes" if condition.says == "always" else f"if {condition.says}"
