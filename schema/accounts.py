@@ -12,6 +12,7 @@ from resolvers.seekers import get_seeker
 from resolvers.viewer import MembershipInfo, Viewer
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import Role
+from schema.fields import field, mutation
 from schema.ids import Node, pk_of, to_global_id
 
 if TYPE_CHECKING:
@@ -68,9 +69,11 @@ class ViewerType:
 
     @classmethod
     def from_viewer(cls, viewer: Viewer) -> ViewerType:
+        # Only an email link's one-off action is taken without an account, and it never reaches the API.
+        assert viewer.user_id is not None, "a signed-in viewer has an account"
         return cls(model=viewer, id=to_global_id("Person", viewer.user_id), email=viewer.email, name=viewer.name, role=viewer.role)
 
-    @strawberry.field(description="The organization the viewer acts for now.")
+    @field(description="The organization the viewer acts for now.")
     def organization(self) -> OrganizationType | None:
         return OrganizationType.from_membership(self.model.acting) if self.model.acting else None
 
@@ -78,7 +81,7 @@ class ViewerType:
     def memberships(self) -> list[MembershipType]:
         return [MembershipType.from_info(m) for m in self.model.memberships]
 
-    @strawberry.field(description="The viewer's own seeker profile, if they have one.")
+    @field(description="The viewer's own seeker profile, if they have one.")
     async def seeker(self, info: Info) -> Annotated[SeekerType, strawberry.lazy("schema.seekers")] | None:
         from schema.seekers import SeekerType
 
@@ -89,7 +92,7 @@ class ViewerType:
 
 @strawberry.type
 class AccountQuery:
-    @strawberry.field(description="The signed-in user, or null when signed out.")
+    @field(description="The signed-in user, or null when signed out.")
     def viewer(self, info: Info) -> ViewerType | None:
         if info.context.auth_error is not None:
             raise info.context.auth_error
@@ -98,7 +101,7 @@ class AccountQuery:
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation(description="Act for another of your organizations from now on.")
+    @mutation(description="Act for another of your organizations from now on.")
     async def switch_organization(self, info: Info, organization_id: strawberry.ID) -> ViewerType:
         viewer = require_viewer(info)
         switched = await switch_organization(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 
@@ -32,7 +32,7 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
     @classmethod
-    def of(cls, page: Page[Any], to_node: Callable[[Any], T], **extra: Any) -> Any:
+    def of(cls, page: Page[Any], to_node: Callable[[Any], T], **extra: Any) -> Self:
         return cls(
             edges=[Edge(cursor=c, node=to_node(item)) for c, item in zip(page.cursors, page.items)],
             page_info=PageInfo(

@@ -25,6 +25,7 @@ from resolvers.policy import referrals as policy
 from resolvers.viewer import Viewer
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ReferralEventKind, ReferralStatus
+from schema.fields import field, subscription
 from schema.ids import to_global_id
 
 
@@ -57,7 +58,7 @@ class WallReferralType:
     def program(self) -> WallProgramType:
         return WallProgramType(name=self.model.program.name, organization_name=self.model.program.organization.name)
 
-    @strawberry.field(description="The seeker's initials, e.g. “M. L.”; null where the viewer may not see them.")
+    @field(description="The seeker's initials, e.g. “M. L.”; null where the viewer may not see them.")
     def seeker_initials(self) -> str | None:
         if policy.Field.SEEKER_INITIALS not in policy.visible_fields(self.viewer, self.model):
             return None
@@ -107,17 +108,17 @@ class WallboardType:
         description="The newest event already reflected here: subscribe with it as `afterSeq` to miss nothing."
     )
 
-    @strawberry.field(description="Open (in progress) live referrals to the CoC's programs, by status.")
+    @field(description="Open (in progress) live referrals to the CoC's programs, by status.")
     async def open_by_status(self, info: Info) -> list[StatusCount]:
         counts = await open_referrals_by_status(runtime_of(info), self.viewer)
         return [StatusCount(status=s, count=counts.get(s, 0)) for s in DomainReferralStatus if s in IN_PROGRESS]
 
-    @strawberry.field(description="Referrals nobody has acknowledged yet, oldest first.")
+    @field(description="Referrals nobody has acknowledged yet, oldest first.")
     async def waiting_longest(self, info: Info, first: int = 10) -> list[WallReferralType]:
         referrals, _total = await waiting_longest(runtime_of(info), self.viewer, first=clamp_first(first, 10))
         return [WallReferralType(model=r, viewer=self.viewer) for r in referrals]
 
-    @strawberry.field(description="Changes in the last 24 hours (or since `since`, with a time zone), newest first.")
+    @field(description="Changes in the last 24 hours (or since `since`, with a time zone), newest first.")
     async def changes_today(self, info: Info, first: int = 50, since: datetime | None = None) -> list[WallChangeType]:
         if since is not None and since.tzinfo is None:
             raise BadInput("`since` needs a time zone, e.g. 2026-12-01T08:00:00Z.", field="since")
@@ -132,7 +133,7 @@ class WallboardType:
 
 @strawberry.type
 class CoordinatedEntryQuery:
-    @strawberry.field(description="The CE wall display's board; for the CoC's Coordinated Entry managers.")
+    @field(description="The CE wall display's board; for the CoC's Coordinated Entry managers.")
     async def wallboard(self, info: Info, coc_code: str) -> WallboardType:
         viewer = require_viewer(info)
         check_wall_access(viewer, coc_code=coc_code)
@@ -142,7 +143,7 @@ class CoordinatedEntryQuery:
 
 @strawberry.type
 class CoordinatedEntrySubscription:
-    @strawberry.subscription(
+    @subscription(
         description="Every change the wall shows, as it is committed; `afterSeq` replays what you missed."
     )
     async def wallboard_changed(

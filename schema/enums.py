@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import TypeAlias
 
 import strawberry
 
@@ -14,13 +15,23 @@ from db.referrals import ReferralKind as _ReferralKind
 from db.referrals import ReferralStatus as _ReferralStatus
 from db.seekers import ContactPreference as _ContactPreference
 
-Role = strawberry.enum(_Role, description="What a user does in the organization they act for.")
-ConnectMode = strawberry.enum(_ConnectMode, description="What a program's connect button says.")
-ProgramCategory = strawberry.enum(_ProgramCategory)
-ReferralKind = strawberry.enum(_ReferralKind, description="LIVE reaches the program; LOGGED and TRACKING_ONLY do not.")
-ReferralStatus = strawberry.enum(_ReferralStatus)
-ContactPreference = strawberry.enum(_ContactPreference, description="How the seeker wants to be reached; NONE: don't reach out.")
-ChangeSource = strawberry.enum(_ChangeSource, description="Where a status change was made.")
+# strawberry.enum registers the GraphQL definition (name, description) on the domain class itself and
+# returns that same class: each name below is an alias of the domain enum, usable in annotations.
+strawberry.enum(_Role, description="What a user does in the organization they act for.")
+strawberry.enum(_ConnectMode, description="What a program's connect button says.")
+strawberry.enum(_ProgramCategory)
+strawberry.enum(_ReferralKind, description="LIVE reaches the program; LOGGED and TRACKING_ONLY do not.")
+strawberry.enum(_ReferralStatus)
+strawberry.enum(_ContactPreference, description="How the seeker wants to be reached; NONE: don't reach out.")
+strawberry.enum(_ChangeSource, description="Where a status change was made.")
+
+Role: TypeAlias = _Role
+ConnectMode: TypeAlias = _ConnectMode
+ProgramCategory: TypeAlias = _ProgramCategory
+ReferralKind: TypeAlias = _ReferralKind
+ReferralStatus: TypeAlias = _ReferralStatus
+ContactPreference: TypeAlias = _ContactPreference
+ChangeSource: TypeAlias = _ChangeSource
 
 
 @strawberry.enum(description="How dashboards group statuses.")

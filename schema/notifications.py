@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from db.events import EventKind as _EventKind
@@ -12,16 +14,17 @@ from resolvers.notifications import (
     update_muted_email_events,
 )
 from schema.context import Info, require_viewer, runtime_of
+from schema.fields import field, mutation
 from schema.ids import pk_of
 
-NotificationEvent = strawberry.enum(
-    _EventKind, name="NotificationEvent", description="A kind of change that notifications tell people about."
-)
+# strawberry.enum registers the GraphQL definition on the domain class and returns that same class.
+strawberry.enum(_EventKind, name="NotificationEvent", description="A kind of change that notifications tell people about.")
+NotificationEvent: TypeAlias = _EventKind
 
 
 @strawberry.type(name="NotificationSettings")
 class NotificationSettingsType:
-    muted_email_events: list[NotificationEvent] = strawberry.field(  # type: ignore[valid-type]
+    muted_email_events: list[NotificationEvent] = strawberry.field(
         description="Kinds of change the viewer gets no email about."
     )
 
@@ -36,7 +39,7 @@ class ProgramNotificationSettingsType:
 
 @strawberry.input
 class UpdateNotificationSettingsInput:
-    muted_email_events: list[NotificationEvent]  # type: ignore[valid-type]
+    muted_email_events: list[NotificationEvent]
 
 
 @strawberry.input
@@ -47,12 +50,12 @@ class UpdateProgramNotificationSettingsInput:
 
 @strawberry.type
 class NotificationQuery:
-    @strawberry.field(description="The signed-in viewer's notification settings.")
+    @field(description="The signed-in viewer's notification settings.")
     async def notification_settings(self, info: Info) -> NotificationSettingsType:
         viewer = require_viewer(info)
         return NotificationSettingsType(muted_email_events=await muted_email_events(runtime_of(info), viewer))
 
-    @strawberry.field(description="How one of the acting organization's programs is notified.")
+    @field(description="How one of the acting organization's programs is notified.")
     async def program_notification_settings(self, info: Info, program_id: strawberry.ID) -> ProgramNotificationSettingsType:
         viewer = require_viewer(info)
         pk = pk_of(program_id, "Program", field="programId")
@@ -62,7 +65,7 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation(description="Choose the kinds of change to get no email about (replaces the list).")
+    @mutation(description="Choose the kinds of change to get no email about (replaces the list).")
     async def update_notification_settings(
         self, info: Info, input: UpdateNotificationSettingsInput
     ) -> NotificationSettingsType:
@@ -70,7 +73,7 @@ class NotificationMutation:
         muted = await update_muted_email_events(runtime_of(info), viewer, muted=input.muted_email_events)
         return NotificationSettingsType(muted_email_events=muted)
 
-    @strawberry.mutation(description="Turn a program's hourly digest of new referrals on or off (its staff only).")
+    @mutation(description="Turn a program's hourly digest of new referrals on or off (its staff only).")
     async def update_program_notification_settings(
         self, info: Info, input: UpdateProgramNotificationSettingsInput
     ) -> ProgramNotificationSettingsType:

@@ -11,6 +11,7 @@ from schema.accounts import OrganizationType
 from schema.connections import Connection
 from schema.context import Info, runtime_of
 from schema.enums import ConnectMode, ProgramCategory
+from schema.fields import field
 from schema.ids import Node, pk_of, to_global_id
 
 
@@ -42,7 +43,7 @@ class ProgramType(Node):
     def connect_mode(self) -> ConnectMode:
         return self.model.connect_mode
 
-    @strawberry.field(description="False for programs that take contact elsewhere: referrals to them are logged.")
+    @field(description="False for programs that take contact elsewhere: referrals to them are logged.")
     def accepts_referrals(self) -> bool:
         return self.model.accepts_referrals
 
@@ -55,7 +56,7 @@ class ProgramType(Node):
     def categories(self) -> list[ProgramCategory]:
         return [tag.category for tag in self.model.categories]
 
-    @strawberry.field(description="Where to apply for programs that take contact elsewhere.")
+    @field(description="Where to apply for programs that take contact elsewhere.")
     def external_url(self) -> str | None:
         return self.model.external_url
 
@@ -71,11 +72,11 @@ class ProgramType(Node):
     def max_age(self) -> int | None:
         return self.model.max_age
 
-    @strawberry.field(description="ZIP codes served; empty means everywhere.")
+    @field(description="ZIP codes served; empty means everywhere.")
     def service_postal_codes(self) -> list[str]:
         return [area.postal_code for area in self.model.service_areas]
 
-    @strawberry.field(description="Questions the referrer answers before a live referral is sent.")
+    @field(description="Questions the referrer answers before a live referral is sent.")
     def screener(self) -> list[ScreenerQuestionType]:
         return [
             ScreenerQuestionType(
@@ -87,7 +88,7 @@ class ProgramType(Node):
 
 @strawberry.type
 class ProgramQuery:
-    @strawberry.field(description="Search the program directory by text, category and ZIP code.")
+    @field(description="Search the program directory by text, category and ZIP code.")
     async def programs(
         self,
         info: Info,

@@ -30,6 +30,7 @@ from schema.accounts import PersonType
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, ReferralKind, ReferralStatus, StatusGroup
+from schema.fields import field, mutation, subscription
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
@@ -74,7 +75,7 @@ class StatusChangeType:
     def id(self) -> strawberry.ID:
         return to_global_id("StatusChange", self.model.id)
 
-    @strawberry.field(description="Null for the entry that created the referral.")
+    @field(description="Null for the entry that created the referral.")
     def from_status(self) -> ReferralStatus | None:
         return self.model.from_status
 
@@ -115,13 +116,13 @@ class ReferralType(Node):
     def status(self) -> ReferralStatus:
         return self.model.status
 
-    @strawberry.field(description="In progress, got help, or needs further action.")
+    @field(description="In progress, got help, or needs further action.")
     def status_group(self) -> StatusGroup:
         if self.model.status in IN_PROGRESS:
             return StatusGroup.IN_PROGRESS
         return StatusGroup.GOT_HELP if self.model.status in GOT_HELP else StatusGroup.NEEDS_FURTHER_ACTION
 
-    @strawberry.field(description="Send it back as `expectedVersion` when updating the status.")
+    @field(description="Send it back as `expectedVersion` when updating the status.")
     def version(self) -> int:
         return self.model.version
 
@@ -141,42 +142,42 @@ class ReferralType(Node):
     def program(self) -> ProgramType:
         return ProgramType.from_model(self.model.program)
 
-    @strawberry.field(description="Who made the referral; null for a seeker's own.")
+    @field(description="Who made the referral; null for a seeker's own.")
     def navigator(self) -> PersonType | None:
         return PersonType.from_user(self.model.navigator)
 
-    @strawberry.field(description="How the seeker wanted to be reached when referred.")
+    @field(description="How the seeker wanted to be reached when referred.")
     def contact_preference(self) -> ContactPreference:
         return self.model.contact_preference
 
-    @strawberry.field(description="Whether the seeker consented to share their information with the program.")
+    @field(description="Whether the seeker consented to share their information with the program.")
     def consent(self) -> bool:
         return self.model.consent
 
-    @strawberry.field(description="True when the seeker chose not to be contacted and will reach out to the program.")
+    @field(description="True when the seeker chose not to be contacted and will reach out to the program.")
     def seeker_will_reach_out(self, info: Info) -> bool:
         chose_none = self.model.contact_preference is DomainContactPreference.NONE
         return chose_none and policy.Side.PROGRAM in policy.sides(require_viewer(info), self.model)
 
-    @strawberry.field(description="Empty where the viewer may not see them.")
+    @field(description="Empty where the viewer may not see them.")
     def screener_answers(self, info: Info) -> list[ScreenerAnswerType]:
         if policy.Field.SCREENER_ANSWERS not in _fields(info, self.model):
             return []
         return [ScreenerAnswerType(key=a["key"], label=a["label"], value=a["value"]) for a in self.model.screener_answers]
 
-    @strawberry.field(description="Empty where the viewer may not see them.")
+    @field(description="Empty where the viewer may not see them.")
     def comments(self, info: Info) -> list[CommentType]:
         if policy.Field.COMMENTS not in _fields(info, self.model):
             return []
         return [CommentType(model=c) for c in self.model.comments]
 
-    @strawberry.field(description="Every status change, oldest first; empty where the viewer may not see it.")
+    @field(description="Every status change, oldest first; empty where the viewer may not see it.")
     def history(self, info: Info) -> list[StatusChangeType]:
         if policy.Field.HISTORY not in _fields(info, self.model):
             return []
         return [StatusChangeType(model=h) for h in self.model.history]
 
-    @strawberry.field(description="What the viewer may do to this referral now; dashboards offer exactly this.")
+    @field(description="What the viewer may do to this referral now; dashboards offer exactly this.")
     def viewer_can(self, info: Info) -> ReferralViewerCan:
         viewer = require_viewer(info)
         settable = policy.settable_statuses(viewer, self.model)
@@ -228,27 +229,27 @@ class ReferralChangeType:
         value = self._change().get(key)
         return DomainReferralStatus[str(value)] if value else None
 
-    @strawberry.field(description="Null for a new referral, and for comments.")
+    @field(description="Null for a new referral, and for comments.")
     def from_status(self) -> ReferralStatus | None:
         return self._status("from")
 
-    @strawberry.field(description="The status it was set to; null for comments.")
+    @field(description="The status it was set to; null for comments.")
     def to_status(self) -> ReferralStatus | None:
         return self._status("to")
 
-    @strawberry.field(description="The note given with a status change; null where the viewer may not see the history.")
+    @field(description="The note given with a status change; null where the viewer may not see the history.")
     def note(self, info: Info) -> str | None:
         value = self._change().get("note")
         shown = self.model.referral is not None and policy.Field.HISTORY in _fields(info, self.model.referral)
         return str(value) if value and shown else None
 
-    @strawberry.field(description="The comment added; null where the viewer may not see comments.")
+    @field(description="The comment added; null where the viewer may not see comments.")
     def comment(self, info: Info) -> str | None:
         value = self._change().get("comment")
         shown = self.model.referral is not None and policy.Field.COMMENTS in _fields(info, self.model.referral)
         return str(value) if value and shown else None
 
-    @strawberry.field(description="The referral's version right after this change.")
+    @field(description="The referral's version right after this change.")
     def version(self) -> int | None:
         value = self._change().get("version")
         return int(str(value)) if value is not None else None
@@ -257,7 +258,7 @@ class ReferralChangeType:
     def source(self) -> ChangeSource | None:
         return self.model.event.source if self.model.event else None
 
-    @strawberry.field(description="Who made the change; null for a seeker without an account and for the system.")
+    @field(description="Who made the change; null for a seeker without an account and for the system.")
     def actor(self) -> PersonType | None:
         return PersonType.from_user(self.model.event.actor) if self.model.event else None
 
@@ -284,7 +285,8 @@ class ReferralEventType:
                 referral=ReferralType.from_model(d.referral) if d.referral else None,
                 shared_results={},
             )
-        return d.shared["event"]  # type: ignore[no-any-return]
+        event: ReferralEventType = d.shared["event"]
+        return event
 
 
 @strawberry.input
@@ -336,23 +338,23 @@ class ReferralQuery:
         referral = await get_referral(runtime_of(info), viewer, pk_of(id, "Referral", field="id"))
         return ReferralType.from_model(referral)
 
-    @strawberry.field(description="The signed-in seeker's own referrals, newest first.")
+    @field(description="The signed-in seeker's own referrals, newest first.")
     async def referrals_for_me(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> ReferralsForMeConnection:
         mine = await referrals_for_me(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
-        return ReferralsForMeConnection.of(mine.page, ReferralType.from_model, last_seq=mine.last_seq)  # type: ignore[no-any-return]
+        return ReferralsForMeConnection.of(mine.page, ReferralType.from_model, last_seq=mine.last_seq)
 
-    @strawberry.field(description="The people behind your and your team's referrals, most recently active first.")
+    @field(description="The people behind your and your team's referrals, most recently active first.")
     async def people_im_helping(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> PeopleImHelpingConnection:
         people = await people_im_helping(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
-        return PeopleImHelpingConnection.of(  # type: ignore[no-any-return]
+        return PeopleImHelpingConnection.of(
             people.page, lambda p: SeekerType.from_profile(p.profile, referrals=p.referrals), last_seq=people.last_seq
         )
 
-    @strawberry.field(description="Live referrals to your organization's programs, newest first.")
+    @field(description="Live referrals to your organization's programs, newest first.")
     async def inbound_referrals(
         self,
         info: Info,
@@ -369,7 +371,7 @@ class ReferralQuery:
             first=clamp_first(first, 50),
             after=after,
         )
-        return InboundReferralConnection.of(  # type: ignore[no-any-return]
+        return InboundReferralConnection.of(
             inbound.page,
             ReferralType.from_model,
             not_updated_count=inbound.not_updated_count,
@@ -380,7 +382,7 @@ class ReferralQuery:
 
 @strawberry.type
 class ReferralMutation:
-    @strawberry.mutation(description="Refer a seeker to a program; the kind follows from the program and your site.")
+    @mutation(description="Refer a seeker to a program; the kind follows from the program and your site.")
     async def create_referral(self, info: Info, input: CreateReferralInput) -> ReferralType:
         new = NewReferral(
             program_id=pk_of(input.program_id, "Program", field="programId"),
@@ -425,7 +427,7 @@ class ReferralMutation:
 
 @strawberry.type
 class ReferralSubscription:
-    @strawberry.subscription(
+    @subscription(
         description="Every change to a referral you may see, as it is committed; `afterSeq` replays what you missed."
     )
     async def referral_changed(

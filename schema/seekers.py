@@ -17,6 +17,7 @@ from resolvers.seekers import Profile, seeker_profiles
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ContactPreference
+from schema.fields import field
 from schema.ids import Node, to_global_id
 
 if TYPE_CHECKING:
@@ -51,11 +52,11 @@ class SeekerType(Node):
     def last_name(self) -> str:
         return self.model.last_name
 
-    @strawberry.field(description="Null where the viewer may not see it.")
+    @field(description="Null where the viewer may not see it.")
     def email(self) -> str | None:
         return self.model.email if self.show_contact else None
 
-    @strawberry.field(description="E.164; null where the viewer may not see it.")
+    @field(description="E.164; null where the viewer may not see it.")
     def phone(self) -> str | None:
         return self.model.phone if self.show_contact else None
 
@@ -67,7 +68,7 @@ class SeekerType(Node):
     def updated_at(self) -> datetime:
         return self.model.updated_at
 
-    @strawberry.field(description="This person's referrals that the viewer may see, newest first.")
+    @field(description="This person's referrals that the viewer may see, newest first.")
     async def referrals(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> Annotated[ReferralConnection, strawberry.lazy("schema.referrals")]:
@@ -84,11 +85,11 @@ class SeekerType(Node):
 
 @strawberry.type
 class SeekerQuery:
-    @strawberry.field(description="Typeahead over the 300 most recently updated seeker profiles you can access.")
+    @field(description="Typeahead over the 300 most recently updated seeker profiles you can access.")
     async def seeker_profiles(
         self, info: Info, search: str | None = None, first: int | None = 20
     ) -> Connection[SeekerType]:
         found = await seeker_profiles(runtime_of(info), require_viewer(info), search=search, first=clamp_first(first, 20))
-        cursors = [to_global_id("Seeker", p.seeker.id) for p in found]
+        cursors: list[str] = [to_global_id("Seeker", p.seeker.id) for p in found]
         page = Page(items=found, cursors=cursors, has_next_page=False, has_previous_page=False)
         return Connection.of(page, SeekerType.from_profile)
