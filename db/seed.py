@@ -767,8 +767,8 @@ def _plans(rng: random.Random, net: _Network, seekers: list[Seeker]) -> list[_Pl
         if s.contact_preference is ContactPreference.NONE
         and not _tracks_only(net.acting[creator_of[s.created_by_user_id or 0]])
     )
-    program, days = NO_CONTACT_REFERRAL
-    plans.append(_Plan(quiet, net.programs[program], creator_of[quiet.created_by_user_id or 0], S.NOT_UPDATED, days))
+    program_name, days = NO_CONTACT_REFERRAL
+    plans.append(_Plan(quiet, net.programs[program_name], creator_of[quiet.created_by_user_id or 0], S.NOT_UPDATED, days))
     return plans
 
 

@@ -74,13 +74,16 @@ async def viewer_for_token(runtime: Runtime, authorization: str | None) -> Viewe
 
 async def switch_organization(runtime: Runtime, viewer: Viewer, *, organization_id: int) -> Viewer:
     """Make one of the user's memberships the acting one."""
+    user_id = viewer.user_id
+    if user_id is None:  # someone acting through an email link: no account, so no memberships
+        raise NotFound("You are not a member of that organization.")
     async with runtime.db.write() as session:
         member = await session.scalar(
-            select(Membership.id).where(Membership.user_id == viewer.user_id, Membership.organization_id == organization_id)
+            select(Membership.id).where(Membership.user_id == user_id, Membership.organization_id == organization_id)
         )
         if member is None:
             raise NotFound("You are not a member of that organization.")
-        await session.execute(update(User).where(User.id == viewer.user_id).values(acting_organization_id=organization_id))
-        switched = await load_viewer(session, viewer.user_id)
+        await session.execute(update(User).where(User.id == user_id).values(acting_organization_id=organization_id))
+        switched = await load_viewer(session, user_id)
     assert switched is not None
     return switched

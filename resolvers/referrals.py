@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Role, Site
@@ -253,10 +254,14 @@ async def update_status_in(
     previous = referral.status
     now = utcnow()
     # The version in the WHERE clause makes the check and the write one step on every database.
-    changed = await session.execute(
-        update(Referral)
-        .where(Referral.id == referral.id, Referral.version == expected_version)
-        .values(status=status, version=Referral.version + 1, updated_at=now)
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed as the base Result.
+    changed = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update(Referral)
+            .where(Referral.id == referral.id, Referral.version == expected_version)
+            .values(status=status, version=Referral.version + 1, updated_at=now)
+        ),
     )
     if changed.rowcount != 1:
         raise Conflict(STALE)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -166,7 +166,8 @@ class LiveHub:
             try:
                 async with self._broadcast.subscribe(CHANNEL) as bus:
                     listening.set()
-                    async for _ in bus:
+                    # broadcaster annotates Subscriber.__aiter__, an async generator, as "AsyncGenerator | None".
+                    async for _ in bus:  # type: ignore[union-attr]
                         self._wake.set()
             except asyncio.CancelledError:
                 raise
@@ -203,9 +204,11 @@ class LiveHub:
         """
         subscribers = list(self._subscribers)
         async with self.db.read() as session:
-            fresh = await load_viewers(session, {s.viewer.user_id for s in subscribers})
+            fresh = await load_viewers(session, {s.viewer.user_id for s in subscribers if s.viewer.user_id is not None})
         for subscriber in subscribers:
-            viewer = fresh.get(subscriber.viewer.user_id)
+            # Subscribers sign in, so they have accounts; one without would have no memberships to keep.
+            user_id = subscriber.viewer.user_id
+            viewer = fresh.get(user_id) if user_id is not None else None
             if viewer is None or viewer.acting != subscriber.viewer.acting:
                 subscriber.revoke()
             else:
@@ -259,7 +262,7 @@ async def referral_changes(
     after_seq: int | None,
     program_id: int | None = None,
     action: referral_policy.Action = referral_policy.Action.READ,
-) -> AsyncIterator[Delivery]:
+) -> AsyncGenerator[Delivery, None]:
     """Replay what the viewer missed after `after_seq`, then stream, each event once and in order."""
     subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -30,7 +31,7 @@ async def record_event(
     change: dict[str, Any],
 ) -> OutboxEvent:
     """Add an event in the caller's transaction; it comes back numbered."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Sequence values are handed out at insert but become visible at commit; serializing the
         # writers makes "seq > N" a safe resume point. SQLite's BEGIN IMMEDIATE already does this.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
@@ -72,5 +73,9 @@ async def prune_events(session: AsyncSession, *, retention_days: int) -> int:
     cutoff = utcnow() - timedelta(days=retention_days)
     # The newest event always stays, so the window's start is known even after a quiet spell.
     newest = await latest_seq(session)
-    result = await session.execute(delete(OutboxEvent).where(OutboxEvent.at < cutoff, OutboxEvent.seq < newest))
+    # A DELETE without RETURNING gives a CursorResult; Session.execute is typed as the base Result.
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(delete(OutboxEvent).where(OutboxEvent.at < cutoff, OutboxEvent.seq < newest)),
+    )
     return int(result.rowcount or 0)

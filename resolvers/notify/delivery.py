@@ -19,9 +19,11 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -53,7 +55,7 @@ def backoff_seconds(settings: Settings, attempts: int) -> float:
     return float(min(settings.notification_retry_seconds * (2 ** max(0, attempts - 1)), MAX_BACKOFF_SECONDS))
 
 
-def _due(now: object) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now),
         and_(Notification.status == NotificationStatus.SENDING, Notification.lease_until < now),
@@ -64,7 +66,7 @@ async def claim(session: AsyncSession, *, worker_id: str, lease_seconds: float, 
     """Lease up to `limit` due notifications to this worker, oldest first."""
     now = utcnow()
     candidates = select(Notification.id).where(_due(now)).order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list((await session.scalars(candidates)).all())
     if not ids:
@@ -248,15 +250,19 @@ class DeliveryWorker:
 
     async def _record(self, notification: Notification, *, status: NotificationStatus, **values: object) -> None:
         async with self.db.write() as session:
-            result = await session.execute(
-                update(Notification)
-                .where(
-                    Notification.id == notification.id,
-                    Notification.status == NotificationStatus.SENDING,
-                    Notification.claimed_by == self.worker_id,
-                )
-                .values(status=status, lease_until=None, **values)
-                .execution_options(synchronize_session=False)
+            # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed as the base Result.
+            result = cast(
+                "CursorResult[Any]",
+                await session.execute(
+                    update(Notification)
+                    .where(
+                        Notification.id == notification.id,
+                        Notification.status == NotificationStatus.SENDING,
+                        Notification.claimed_by == self.worker_id,
+                    )
+                    .values(status=status, lease_until=None, **values)
+                    .execution_options(synchronize_session=False)
+                ),
             )
         if result.rowcount != 1:
             log.warning("notification %s: lease lost before recording %s", notification.id, status.name)
