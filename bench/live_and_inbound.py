@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 from sqlalchemy import event, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +80,8 @@ def raise_fd_limit(needed: int) -> int:
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -123,6 +125,7 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
         live: list[str] = []
         async with db.write() as session:
             navigator_id = await session.scalar(select(User.id).where(User.email == NAVIGATOR))
+            assert navigator_id is not None
             navigator = await load_viewer(session, navigator_id)
             assert navigator is not None
             for n in range(inbound + live_phases):
@@ -210,7 +213,8 @@ async def sign_in(http: httpx.AsyncClient, email: str) -> str:
 
     response = await http.post("/auth/login", json={"email": email, "password": PASSWORD}, timeout=20)
     response.raise_for_status()
-    return response.json()["token"]
+    token: str = response.json()["token"]
+    return token
 
 
 async def subscribers_now(http: httpx.AsyncClient) -> int:
@@ -259,7 +263,7 @@ class Dashboard:
 
     async def open(self, url: str, token: str, *, timeout: float) -> None:
         self.ws = await websockets.connect(
-            url, subprotocols=["graphql-transport-ws"], ping_interval=None, open_timeout=timeout, max_size=2**22
+            url, subprotocols=[Subprotocol("graphql-transport-ws")], ping_interval=None, open_timeout=timeout, max_size=2**22
         )
         await self.ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
         ack = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
@@ -456,10 +460,11 @@ async def inbound_statements(url: str, token: str) -> tuple[list[str], list[str]
             if result.errors:
                 raise RuntimeError(f"inboundReferrals failed in-process: {result.errors}")
             assert result.data is not None
-            edges = len(result.data["inboundReferrals"]["edges"])
+            data: dict[str, Any] = result.data
+            edges = len(data["inboundReferrals"]["edges"])
             if edges != 50:
                 raise RuntimeError(f"the page has {edges} referrals, not 50")
-        return auth, page, result.data["inboundReferrals"]["totalCount"]
+        return auth, page, data["inboundReferrals"]["totalCount"]
     finally:
         await runtime.db.dispose()
 

@@ -146,7 +146,9 @@ async def main(backlog: int, paced: int, rate: float) -> None:
                 select(Notification.referral_id, Notification.idempotency_key).where(Notification.referral_id.in_(committed))
             )).all()
         latencies = [
-            (arrivals.at[message_id(key, SENDER)] - committed[referral_id]) * 1000 for referral_id, key in rows
+            (arrivals.at[message_id(key, SENDER)] - committed[referral_id]) * 1000
+            for referral_id, key in rows
+            if referral_id is not None  # always: the query filters on these referral ids
         ]
         await worker.stop()
         await runtime.db.dispose()

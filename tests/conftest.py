@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from db import migrate
 from db.engine import Database
@@ -27,7 +27,7 @@ TEMPLATE_DB = "referloop_template"
 _numbers = itertools.count()
 
 
-def _postgres_admin() -> object:
+def _postgres_admin() -> Engine:
     assert POSTGRES
     return create_engine(POSTGRES.replace("+asyncpg", "+psycopg") + "/postgres", isolation_level="AUTOCOMMIT")
 
@@ -41,12 +41,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
         return
     admin = _postgres_admin()
-    with admin.connect() as c:  # type: ignore[attr-defined]
+    with admin.connect() as c:
         c.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
         c.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
     migrate.upgrade(f"{POSTGRES}/{TEMPLATE_DB}")
     yield TEMPLATE_DB
-    admin.dispose()  # type: ignore[attr-defined]
+    admin.dispose()
 
 
 @pytest.fixture
@@ -58,12 +58,12 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
         return
     name = f"referloop_test_{os.getpid()}_{next(_numbers)}"
     admin = _postgres_admin()
-    with admin.connect() as c:  # type: ignore[attr-defined]
+    with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name} TEMPLATE {migrated_template} STRATEGY FILE_COPY"))
     yield f"{POSTGRES}/{name}"
-    with admin.connect() as c:  # type: ignore[attr-defined]
+    with admin.connect() as c:
         c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()  # type: ignore[attr-defined]
+    admin.dispose()
 
 
 @pytest.fixture

@@ -66,6 +66,14 @@ class SmtpRecorder:
         return [m for m in self.messages if m["To"] == address]
 
 
+def body_text(message: EmailMessage, subtype: str = "plain") -> str:
+    """The text of a message's text/plain (or text/html) body; fails if it has none."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body in {message['Subject']!r}"
+    text: str = part.get_content()
+    return text
+
+
 @dataclass
 class SmsRequest:
     path: str

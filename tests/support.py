@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import websockets
 from argon2 import PasswordHasher
+from websockets.typing import Subprotocol
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.engine import Database
@@ -107,7 +108,7 @@ async def build_network(db: Database) -> Network:
         )
         s.add(sam)
         await s.flush()
-    for name, model in {
+    models: dict[str, Program | Organization | Seeker] = {
         "pantry": pantry,
         "snap": snap,
         "clinic_program": clinic_program,
@@ -115,7 +116,8 @@ async def build_network(db: Database) -> Network:
         "navs": navs,
         "clinic": clinic,
         "sam": sam,
-    }.items():
+    }
+    for name, model in models.items():
         type_name = {Program: "Program", Organization: "Organization", Seeker: "Seeker"}[type(model)]
         net.ids[name] = to_global_id(type_name, model.id)
         net.pks[name] = model.id
@@ -170,14 +172,16 @@ class Api:
     async def raw(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {await self.token(as_)}"} if as_ else {}
         response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> dict[str, Any]:
         """The data of a request that must succeed."""
         body = await self.raw(query, variables, as_=as_)
         if body.get("errors"):
             raise GraphQLErrors(body["errors"])
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     async def errors(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> GraphQLErrors:
         """The errors of a request that must fail."""
@@ -202,7 +206,7 @@ class Subscription:
         self.ws: Any = None
 
     async def start(self) -> None:
-        self.ws = await websockets.connect(self.url, subprotocols=["graphql-transport-ws"])
+        self.ws = await websockets.connect(self.url, subprotocols=[Subprotocol("graphql-transport-ws")])
         await self.ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {self.token}"}}))
         ack = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
         assert ack["type"] == "connection_ack", ack
@@ -218,7 +222,8 @@ class Subscription:
             if message["type"] == "next":
                 if message["payload"].get("errors"):
                     raise GraphQLErrors(message["payload"]["errors"])
-                return message["payload"]["data"]
+                data: dict[str, Any] = message["payload"]["data"]
+                return data
             if message["type"] == "error":
                 raise GraphQLErrors(message["payload"])
             raise AssertionError(f"unexpected message {message}")

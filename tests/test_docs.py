@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.cli import ARCHITECTURE, ROOT, with_policy_tables
+from db.settings import ROOT
+from web.cli import ARCHITECTURE, with_policy_tables
 
 OWN_TEXT = ("*.md", "*.py", "*.js", "*.svelte", "*.jinja", "*.html", "Makefile", "*.toml", "*.sh")
 SKIPPED = {".venv", "node_modules", "var", "dist", ".git"}

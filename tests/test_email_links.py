@@ -13,7 +13,7 @@ from db.referrals import ReferralStatus
 from db.settings import Settings
 from resolvers.notify.tokens import issue_link
 from tests.documents import CHANGES, CREATE_REFERRAL, REFERRAL, UPDATE_STATUS, new_seeker_referral
-from tests.mailboxes import SmtpRecorder, settings, settled, sms, sms_provider, smtp, smtp_server  # noqa: F401
+from tests.mailboxes import SmtpRecorder, body_text, settings, settled, sms, sms_provider, smtp, smtp_server  # noqa: F401
 from tests.support import Api, Network
 
 NAVIGATOR = "navigator@test.example"
@@ -24,7 +24,7 @@ PUBLIC = "http://referloop.test"
 
 def link(smtp: SmtpRecorder, to: str, label: str) -> str:
     """The path of the link with that label in the newest email to `to`."""
-    text = smtp.to(to)[-1].get_body(("plain",)).get_content()
+    text = body_text(smtp.to(to)[-1])
     match = re.search(rf"- {re.escape(label)}: {re.escape(PUBLIC)}(/r/\S+)", text)
     assert match, text
     return match.group(1)
@@ -59,7 +59,7 @@ async def test_program_confirms_from_its_email_and_everyone_sees_it_live(
     # The navigator and the seeker hear about it like any other change.
     await settled(db)
     assert sorted(m["To"] for m in smtp.messages) == ["maria@example.com", NAVIGATOR]
-    assert "from an email" in smtp.to(NAVIGATOR)[0].get_body(("plain",)).get_content()
+    assert "from an email" in body_text(smtp.to(NAVIGATOR)[0])
 
     again = await api.http.post(path)
     assert again.status_code == 410 and "already used" in again.text and "Nothing was changed" in again.text
@@ -106,6 +106,7 @@ async def test_tampered_and_expired_links_change_nothing(
 
     async with db.read() as session:
         to_maria = await session.scalar(select(Notification).where(Notification.address == "maria@example.com"))
+    assert to_maria is not None
     old = replace(settings, link_ttl_seconds=-60)
     expired = issue_link(old, notification=to_maria, status=ReferralStatus.COULDNT_GET_HELP, version=1)
     for method in ("GET", "POST"):

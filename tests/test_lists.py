@@ -90,6 +90,7 @@ async def test_profile_typeahead_searches_only_the_300_most_recently_updated(
             session.add(Seeker(first_name=f"Person{n}", last_name="Zed", email=email, contact_preference="EMAIL", created_by_user_id=1))
         await session.flush()
         oldest = await session.scalar(select(Seeker).where(Seeker.email == "oldest@example.com"))
+        assert oldest is not None
         await session.execute(update(Seeker).where(Seeker.id == oldest.id).values(updated_at=oldest.updated_at.replace(year=2020)))
     query = "query($s: String) { seekerProfiles(search: $s, first: 5) { edges { node { firstName email } } } }"
     found = (await api.gql(query, {"s": "zed"}, as_=NAVIGATOR))["seekerProfiles"]["edges"]
@@ -135,7 +136,7 @@ async def test_an_inbound_page_costs_the_same_few_statements_however_long(settin
             result = await schema.execute(
                 INBOUND, {"first": first}, context_value=Context(runtime=runtime, request=None, viewer=intake)  # type: ignore[arg-type]
             )
-        assert result.errors is None and len(result.data["inboundReferrals"]["edges"]) == first
+        assert result.errors is None and result.data is not None and len(result.data["inboundReferrals"]["edges"]) == first
         costs[first] = len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
     await runtime.db.dispose()
     assert costs[5] == costs[50] <= 8, costs

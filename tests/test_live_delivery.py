@@ -14,7 +14,7 @@ from resolvers.live.hub import RESYNC, Delivery, referral_changes
 from resolvers.live.outbox import prune_events
 from resolvers.referrals import create_referral
 from resolvers.runtime import Runtime
-from resolvers.viewer import load_viewer
+from resolvers.viewer import Viewer, load_viewer
 from tests.documents import CHANGES, CHANGES_WITH_FRAGMENT, CREATE_REFERRAL, new_seeker_referral
 from tests.support import Api, GraphQLErrors, Network, pantry_referral, until
 
@@ -28,14 +28,17 @@ async def runtime(settings: Settings, network: Network) -> AsyncIterator[Runtime
     await started.stop()
 
 
-async def _viewer(runtime: Runtime, email: str):  # type: ignore[no-untyped-def]
+async def _viewer(runtime: Runtime, email: str) -> Viewer:
     from sqlalchemy import select
 
     from db.accounts import User
 
     async with runtime.db.read() as s:
         user_id = await s.scalar(select(User.id).where(User.email == email))
-        return await load_viewer(s, user_id)
+        assert user_id is not None, email
+        viewer = await load_viewer(s, user_id)
+    assert viewer is not None, email
+    return viewer
 
 
 async def test_a_subscriber_that_stops_reading_never_delays_the_others(runtime: Runtime, network: Network) -> None:
@@ -129,17 +132,18 @@ async def test_an_event_is_rendered_once_per_audience(runtime: Runtime, network:
         await schema.subscribe(CHANGES_WITH_FRAGMENT, variable_values=variables, context_value=Context(runtime=runtime, request=None, viewer=v))  # type: ignore[arg-type]
         for variables, v in (({"afterSeq": 0}, intake), ({}, intake), ({}, navigator))
     ]
-    firsts = [asyncio.create_task(anext(s)) for s in streams]  # type: ignore[arg-type]
+    firsts = [asyncio.create_task(anext(s)) for s in streams]
     await until(lambda: runtime.live.subscriber_count == 3, what="the three subscriptions to join")
     await create_referral(runtime, navigator, pantry_referral(network, 1))
     first_intake, second_intake, first_navigator = [await asyncio.wait_for(f, 5) for f in firsts]
     assert first_intake.data is second_intake.data, "same audience, different afterSeq: one rendering"
     assert first_navigator.data is not first_intake.data
     # The seeker chose not to be reached: the navigator who entered the details sees them, the program not.
+    assert first_navigator.data is not None and first_intake.data is not None
     assert first_navigator.data["referralChanged"]["referral"]["seeker"]["email"] == "p1@example.com"
     assert first_intake.data["referralChanged"]["referral"]["seeker"]["email"] is None
     for stream in streams:
-        await stream.aclose()  # type: ignore[union-attr]
+        await stream.aclose()
 
 
 async def test_switching_organization_ends_the_stream_opened_for_the_other(api: Api, network: Network) -> None:

@@ -21,6 +21,7 @@ from tests.mailboxes import (  # noqa: F401 - fixtures
     SMS_SID,
     SmsRecorder,
     SmtpRecorder,
+    body_text,
     settings,
     settled,
     sms,
@@ -115,15 +116,15 @@ async def test_emails_have_plain_and_html_parts_with_one_click_links(
     [to_seeker] = smtp.to(SEEKER_EMAIL)
     assert to_seeker["Subject"] == "You have been referred to Harbor Pantry"
     assert to_seeker["Message-ID"].endswith("@referloop.test>")
-    text = to_seeker.get_body(("plain",)).get_content()
-    html = to_seeker.get_body(("html",)).get_content()
+    text = body_text(to_seeker)
+    html = body_text(to_seeker, "html")
     assert "They will contact you." in text and "<strong>They will contact you.</strong>" in html
     assert "I got help: http://referloop.test/r/" in text and "I couldn't get help: http://referloop.test/r/" in text
     assert "I don't need this anymore: http://referloop.test/r/" in text, "every status the seeker may set is offered"
     assert html.count('href="http://referloop.test/r/') == 3
 
     [to_program] = smtp.to(f"intake@{network.pks['food']}.example.org")
-    program_text = to_program.get_body(("plain",)).get_content()
+    program_text = body_text(to_program)
     assert to_program["Subject"] == "New referral to Harbor Pantry: Maria Lopez"
     assert "Email: maria@example.com" in program_text and "How many people live in the household? 4" in program_text
     assert program_text.count("http://referloop.test/r/") == 6
@@ -302,7 +303,7 @@ async def test_a_busy_program_gets_at_most_one_digest_an_hour(
     await settled(db)
     [digest] = smtp.to(program_address)
     assert digest["Subject"] == "3 new referrals to Harbor Pantry"
-    text = digest.get_body(("plain",)).get_content()
+    text = body_text(digest)
     assert all(f"{name} Doe" in text for name in ("Ana", "Ben", "Cy"))
 
     seeker = {"firstName": "Dee", "lastName": "Doe", "email": "dee@example.com"}

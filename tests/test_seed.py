@@ -135,7 +135,9 @@ async def test_demo_accounts_sign_in_with_the_demo_password(seeded: tuple[Databa
         assert f"{name}@{DEMO_DOMAIN}" in users
     assert all(email.endswith(f"@{DEMO_DOMAIN}") for email in users)
     assert len({u.password_hash for u in users.values()}) == 1  # hashed once
-    PasswordHasher().verify(users[f"navigator@{DEMO_DOMAIN}"].password_hash, DEMO_PASSWORD)
+    password_hash = users[f"navigator@{DEMO_DOMAIN}"].password_hash
+    assert password_hash is not None
+    PasswordHasher().verify(password_hash, DEMO_PASSWORD)
 
     roles: dict[str, list[tuple[Role, Membership, Site | None]]] = {}
     by_id = {u.id: u.email.split("@")[0] for u in users.values()}
@@ -198,6 +200,7 @@ async def test_referrals_are_consistent_with_how_the_api_makes_them(seeded: tupl
         if r.navigator_id is None:  # a self-referral
             assert seeker.user_id is not None and r.navigator_organization_id is None and r.team_id is None
         else:
+            assert r.navigator_organization_id is not None
             membership = memberships[(r.navigator_id, r.navigator_organization_id)]
             assert membership.role is Role.NAVIGATOR
             assert (r.team_id, r.site_id) == (membership.team_id, membership.site_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from db.accounts import Role
 from db.engine import Database
 from tests.documents import CHANGES, CREATE_REFERRAL, FOR_ME, INBOUND, PEOPLE, REFERRAL, new_seeker_referral
@@ -16,9 +18,10 @@ CLINIC = "clinic@test.example"
 SEEKER = "seeker@test.example"
 
 
-async def refer(api: Api, program: str, as_: str = NAVIGATOR, **overrides: object) -> dict:
+async def refer(api: Api, program: str, as_: str = NAVIGATOR, **overrides: object) -> dict[str, Any]:
     data = await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(program, **overrides)}, as_=as_)
-    return data["createReferral"]
+    referral: dict[str, Any] = data["createReferral"]
+    return referral
 
 
 async def test_kind_follows_from_program_and_site(api: Api, network: Network) -> None:
