@@ -15,11 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
+
+if TYPE_CHECKING:  # at run time Playwright is imported by the browser fixture, once Chromium is known to be there
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, WebSocketRoute
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist" / "index.html"
@@ -46,8 +50,8 @@ ACCOUNTS = {
     "admin": "admin@demo.referloop.org",
     "multi": "multi@demo.referloop.org",  # program staff in one organization, navigator in another
 }
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -63,21 +67,27 @@ class Server:
     url: str
     env: dict[str, str]
 
-    def post_json(self, path: str, body: dict, token: str | None = None) -> dict:
+    def post_json(self, path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         headers = {"content-type": "application/json", "accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            answer = json.loads(response.read())
+        assert isinstance(answer, dict), answer
+        return answer
 
     def token(self, who: str) -> str:
-        return self.post_json("/auth/login", {"email": ACCOUNTS[who], "password": PASSWORD})["token"]
+        token = self.post_json("/auth/login", {"email": ACCOUNTS[who], "password": PASSWORD})["token"]
+        assert isinstance(token, str), token
+        return token
 
-    def graphql(self, who: str, query: str, variables: dict | None = None) -> dict:
+    def graphql(self, who: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         body = self.post_json("/graphql", {"query": query, "variables": variables or {}}, token=self.token(who))
         assert not body.get("errors"), body["errors"]
-        return body["data"]
+        data = body["data"]
+        assert isinstance(data, dict), body
+        return data
 
 
 def _ensure_dashboards_built() -> None:
@@ -136,7 +146,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
     from playwright.sync_api import sync_playwright
@@ -147,12 +157,22 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def sign_in(browser, server: Server):
-    """sign_in("navigator") -> a page signed in through the sign-in form, in its own browser context."""
-    contexts = []
+class SignIn(Protocol):
+    """The sign_in fixture: who signs in, at what size, and what stands between the page and its websocket."""
 
-    def open_as(who: str, *, viewport: dict | None = None, route_websocket=None):
+    def __call__(
+        self, who: str, *, viewport: ViewportSize | None = None, route_websocket: Callable[[WebSocketRoute], Any] | None = None
+    ) -> Page: ...
+
+
+@pytest.fixture
+def sign_in(browser: Browser, server: Server) -> Iterator[SignIn]:
+    """sign_in("navigator") -> a page signed in through the sign-in form, in its own browser context."""
+    contexts: list[BrowserContext] = []
+
+    def open_as(
+        who: str, *, viewport: ViewportSize | None = None, route_websocket: Callable[[WebSocketRoute], Any] | None = None
+    ) -> Page:
         context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)
         context.set_default_timeout(10_000)
         if route_websocket is not None:
@@ -173,7 +193,7 @@ def sign_in(browser, server: Server):
         context.close()
 
 
-def save_screenshot(page, name: str, *, doc: bool = True) -> Path:
+def save_screenshot(page: Page, name: str, *, doc: bool = True) -> Path:
     """var/screenshots/<name>.png (git-ignored), every run.
 
     The committed copy in docs/screenshots/ (shown in the README) is written when it is missing, or

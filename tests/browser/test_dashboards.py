@@ -9,11 +9,12 @@ import statistics
 import time
 import uuid
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Server, save_screenshot
+from tests.browser.conftest import DESKTOP, PHONE, Server, SignIn, save_screenshot
 
 CONNECT_LABEL = {"REFER": "Refer", "APPLY": "Apply", "SCHEDULE": "Schedule", "CONTACT": "Contact", "EXTERNAL": "Log referral"}
 
@@ -25,10 +26,19 @@ query { viewer { organization { id cocCode } }
   } } } }"""
 
 
-def live_program_of_intake(server: Server) -> dict:
+class DroppableLink(TypedDict):
+    """What a websocket route that can cut the live channel keeps: whether it is cut now, the open
+    page/server pair, and the variables of each subscribe the page sent."""
+
+    blocked: bool
+    current: tuple[WebSocketRoute, WebSocketRoute] | None
+    subscribes: list[dict[str, Any]]
+
+
+def live_program_of_intake(server: Server) -> dict[str, Any]:
     data = server.graphql("intake", PROGRAMS)
     org = data["viewer"]["organization"]["id"]
-    programs = [
+    programs: list[dict[str, Any]] = [
         e["node"] for e in data["programs"]["edges"]
         if e["node"]["organization"]["id"] == org and e["node"]["acceptsReferrals"] and e["node"]["connectMode"] != "EXTERNAL"
     ]
@@ -37,13 +47,13 @@ def live_program_of_intake(server: Server) -> dict:
     return max(programs, key=lambda p: (len(p["screener"]) > 0, -len(p["screener"])))
 
 
-def demo_seeker(server: Server) -> dict:
+def demo_seeker(server: Server) -> dict[str, Any]:
     seeker = server.graphql("seeker", "query { viewer { seeker { id firstName lastName email phone } } }")["viewer"]["seeker"]
-    assert seeker, "seeker@ should have a seeker profile"
+    assert isinstance(seeker, dict) and seeker, "seeker@ should have a seeker profile"
     return seeker
 
 
-def refer_through_the_form(navigator, program: dict, seeker: dict, comment: str) -> None:
+def refer_through_the_form(navigator: Page, program: dict[str, Any], seeker: dict[str, Any], comment: str) -> None:
     """Everything up to (not including) pressing the submit button."""
     navigator.get_by_label("What does the person need?").fill(program["name"])
     navigator.get_by_role("button", name="Search", exact=True).click()
@@ -70,17 +80,19 @@ def refer_through_the_form(navigator, program: dict, seeker: dict, comment: str)
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_screenshots(server: Server, sign_in, width: str) -> None:
+def test_screenshots(server: Server, sign_in: SignIn, width: str) -> None:
     viewport = DESKTOP if width == "desktop" else PHONE
     # One of each page goes to docs/: the phone shots of the seeker's and sign-in pages, desktop for the rest.
     doc_phone = {"login", "seeker"}
 
-    def shoot(page, name: str) -> None:
+    def shoot(page: Page, name: str) -> None:
         # The wall's committed picture is the 1080p one taken in test_wall_reconnects_and_catches_up.
         save_screenshot(page, f"{name}-{width}", doc=name != "wall" and (name in doc_phone) == (width == "phone"))
 
     login = sign_in("seeker", viewport=viewport)  # signs in; shoot the sign-in page on a fresh one below
-    login_page = login.context.browser.new_context(viewport=viewport, base_url=server.url).new_page()
+    browser = login.context.browser
+    assert browser is not None  # a context made by browser.new_context has its browser
+    login_page = browser.new_context(viewport=viewport, base_url=server.url).new_page()
     login_page.goto("/login")
     expect(login_page.get_by_role("heading", name="Sign in to Referloop")).to_be_visible()
     shoot(login_page, "login")
@@ -112,7 +124,7 @@ def test_screenshots(server: Server, sign_in, width: str) -> None:
     shoot(wall, "wall")
 
 
-def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) -> None:
+def test_referral_shows_live_across_browsers(server: Server, sign_in: SignIn, capsys: pytest.CaptureFixture[str]) -> None:
     program = live_program_of_intake(server)
     seeker = demo_seeker(server)
     navigator = sign_in("navigator")
@@ -157,7 +169,7 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) ->
         assert page.evaluate("window.__sameDocument") is True, "a page reloaded"
 
     # How long a change takes to show in another browser: program changes status, navigator sees it.
-    latencies = []
+    latencies: list[float] = []
     status = "ELIGIBLE"
     for i in range(20):
         status = "PENDING" if status == "ELIGIBLE" else "ELIGIBLE"
@@ -195,17 +207,17 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in, capsys) ->
     assert median < 2000
 
 
-def test_wall_reconnects_and_catches_up(server: Server, sign_in) -> None:
+def test_wall_reconnects_and_catches_up(server: Server, sign_in: SignIn) -> None:
     """Drop the wall's websocket, change a referral while it is away: it comes back by itself with afterSeq."""
-    state = {"blocked": False, "current": None, "subscribes": []}
+    state: DroppableLink = {"blocked": False, "current": None, "subscribes": []}
 
-    def route(ws) -> None:
+    def route(ws: WebSocketRoute) -> None:
         if state["blocked"]:
             ws.close(code=1011, reason="test: network down")
             return
         upstream = ws.connect_to_server()
 
-        def to_server(message) -> None:
+        def to_server(message: str | bytes) -> None:
             try:
                 parsed = json.loads(message)
             except (TypeError, ValueError):
@@ -228,6 +240,7 @@ def test_wall_reconnects_and_catches_up(server: Server, sign_in) -> None:
     expect(wall.get_by_test_id("wall")).to_contain_text(program["name"], timeout=3000)
 
     state["blocked"] = True
+    assert state["current"] is not None, "the wall never opened its websocket"
     ws, upstream = state["current"]
     ws.close(code=1011, reason="test: network down")
     upstream.close()
@@ -247,7 +260,7 @@ def test_wall_reconnects_and_catches_up(server: Server, sign_in) -> None:
     save_screenshot(wall, "wall-1080p")
 
 
-def _make_referral(server: Server, program: dict) -> dict:
+def _make_referral(server: Server, program: dict[str, Any]) -> dict[str, Any]:
     answers = [{"key": q["key"], "value": q["choices"][0] if q["choices"] else "Yes"} for q in program["screener"]]
     seeker = {"firstName": "Wall", "lastName": f"Test{uuid.uuid4().hex[:4]}", "email": f"wall-{uuid.uuid4().hex[:6]}@example.org"}
     data = server.graphql(
@@ -255,10 +268,12 @@ def _make_referral(server: Server, program: dict) -> dict:
         "mutation($input: CreateReferralInput!) { createReferral(input: $input) { id version status } }",
         {"input": {"programId": program["id"], "seeker": seeker, "contactPreference": "EMAIL", "consent": True, "screenerAnswers": answers}},
     )
-    return data["createReferral"]
+    referral = data["createReferral"]
+    assert isinstance(referral, dict), data
+    return referral
 
 
-def test_sign_in_errors_and_return_to_the_page_asked_for(server: Server, browser) -> None:
+def test_sign_in_errors_and_return_to_the_page_asked_for(server: Server, browser: Browser) -> None:
     from tests.browser.conftest import ACCOUNTS, PASSWORD
 
     context = browser.new_context(viewport=DESKTOP, base_url=server.url)
@@ -295,7 +310,7 @@ def test_sign_in_errors_and_return_to_the_page_asked_for(server: Server, browser
 AXE = Path(__file__).resolve().parents[2] / "web" / "app" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def axe_violations(page) -> list[str]:
+def axe_violations(page: Page) -> list[str]:
     """WCAG 2 A/AA problems axe-core finds on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
@@ -309,7 +324,7 @@ def axe_violations(page) -> list[str]:
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")
-def test_pages_pass_axe_wcag_aa(server: Server, sign_in, browser) -> None:
+def test_pages_pass_axe_wcag_aa(server: Server, sign_in: SignIn, browser: Browser) -> None:
     problems: dict[str, list[str]] = {}
     context = browser.new_context(viewport=DESKTOP, base_url=server.url)
     login = context.new_page()
@@ -346,7 +361,7 @@ def test_pages_pass_axe_wcag_aa(server: Server, sign_in, browser) -> None:
     assert not found, "\n".join(f"{page}: {p}" for page, ps in found.items() for p in ps)
 
 
-def test_referral_form_works_from_the_keyboard(server: Server, sign_in) -> None:
+def test_referral_form_works_from_the_keyboard(server: Server, sign_in: SignIn) -> None:
     seeker = demo_seeker(server)
     navigator = sign_in("navigator")
     search = navigator.get_by_label("What does the person need?")
@@ -381,7 +396,7 @@ def test_referral_form_works_from_the_keyboard(server: Server, sign_in) -> None:
     expect(form).to_be_hidden()
 
 
-def test_organization_switcher(server: Server, sign_in) -> None:
+def test_organization_switcher(server: Server, sign_in: SignIn) -> None:
     page = sign_in("multi")
     switcher = page.get_by_label("Acting for organization")
     expect(switcher).to_be_visible()
@@ -401,7 +416,7 @@ def test_organization_switcher(server: Server, sign_in) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
-def test_stale_update_is_explained_and_reloaded(server: Server, sign_in) -> None:
+def test_stale_update_is_explained_and_reloaded(server: Server, sign_in: SignIn) -> None:
     """CONFLICT: someone changed the referral since this page loaded (and no live push told it)."""
     program = live_program_of_intake(server)
     referral = _make_referral(server, program)

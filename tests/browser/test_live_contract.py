@@ -7,21 +7,32 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, Route, ViewportSize, WebSocketRoute, expect
 
-from tests.browser.conftest import PHONE, Server
-from tests.browser.test_dashboards import _make_referral, demo_seeker, live_program_of_intake
+from tests.browser.conftest import PHONE, Server, SignIn
+from tests.browser.test_dashboards import DroppableLink, _make_referral, demo_seeker, live_program_of_intake
 
-WALL = {"width": 1920, "height": 1080}
+WALL: ViewportSize = {"width": 1920, "height": 1080}
 SEEKER_CHOICES = ["GOT_HELP", "COULDNT_GET_HELP", "NO_LONGER_INTERESTED"]
 SEEKER_WORDS = ["I got help", "I couldn't get help", "I don't need this anymore"]
 VIEWER_CAN = "query($id: ID!) { referral(id: $id) { status viewerCan { statuses comment } } }"
 UPDATE = "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id version status } }"
 
 
-def refer_demo_seeker(server: Server, program: dict, seeker: dict) -> dict:
+class HeldSubscriptions(TypedDict):
+    """What _holding_subscriptions keeps: whether to hold subscribes now, the held ones (with the
+    server side each is for), and the payload of every subscribe the page sent."""
+
+    hold: bool
+    held: list[tuple[WebSocketRoute, str | bytes]]
+    subscribes: list[dict[str, Any]]
+
+
+def refer_demo_seeker(server: Server, program: dict[str, Any], seeker: dict[str, Any]) -> dict[str, Any]:
     """The navigator refers seeker@'s own profile to a live program (through the API)."""
     answers = [{"key": q["key"], "value": q["choices"][0] if q["choices"] else "Yes"} for q in program["screener"]]
     data = server.graphql(
@@ -30,8 +41,16 @@ def refer_demo_seeker(server: Server, program: dict, seeker: dict) -> dict:
         {"input": {"programId": program["id"], "seekerId": seeker["id"], "contactPreference": "NONE", "consent": True, "screenerAnswers": answers}},
     )
     referral = data["createReferral"]
+    assert isinstance(referral, dict), data
     assert referral["kind"] == "LIVE", referral
     return referral
+
+
+def _attribute(element: Locator, name: str) -> str:
+    """An attribute the element must have."""
+    value = element.get_attribute(name)
+    assert value is not None, f"no {name} attribute"
+    return value
 
 
 def last_seq(server: Server) -> int:
@@ -39,7 +58,7 @@ def last_seq(server: Server) -> int:
         return int(json.loads(response.read())["lastSeq"])
 
 
-def test_seeker_and_program_are_offered_exactly_what_viewer_can_says(server: Server, sign_in) -> None:
+def test_seeker_and_program_are_offered_exactly_what_viewer_can_says(server: Server, sign_in: SignIn) -> None:
     program = live_program_of_intake(server)
     seeker = demo_seeker(server)
     page = sign_in("seeker", viewport=PHONE)
@@ -74,17 +93,17 @@ def test_seeker_and_program_are_offered_exactly_what_viewer_can_says(server: Ser
     api = server.graphql("intake", VIEWER_CAN, {"id": referral["id"]})["referral"]
     offered = inbound.get_by_test_id("status-select").locator("option:not([value=''])")
     expect(offered).to_have_count(len(api["viewerCan"]["statuses"]))
-    assert sorted(o.get_attribute("value") for o in offered.all()) == sorted(api["viewerCan"]["statuses"])
+    assert sorted(_attribute(o, "value") for o in offered.all()) == sorted(api["viewerCan"]["statuses"])
     assert "NO_LONGER_INTERESTED" not in api["viewerCan"]["statuses"]  # the current status is never offered
     expect(inbound.get_by_label("Add a comment")).to_be_visible()
 
 
-def _nothing_allowed(route) -> None:
+def _nothing_allowed(route: Route) -> None:
     """Answer /graphql as the server does, but with every viewerCan saying "nothing"."""
     response = route.fetch()
     body = response.json()
 
-    def walk(value) -> None:
+    def walk(value: object) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 if key == "viewerCan" and isinstance(item, dict):
@@ -99,7 +118,7 @@ def _nothing_allowed(route) -> None:
     route.fulfill(response=response, json=body)
 
 
-def test_nothing_is_offered_when_viewer_can_is_empty(server: Server, sign_in) -> None:
+def test_nothing_is_offered_when_viewer_can_is_empty(server: Server, sign_in: SignIn) -> None:
     seeker = sign_in("seeker", viewport=PHONE)
     intake = sign_in("intake")
     for page, testid in ((seeker, "seeker-referral"), (intake, "inbound-referral")):
@@ -116,13 +135,13 @@ def test_nothing_is_offered_when_viewer_can_is_empty(server: Server, sign_in) ->
         expect(cards.first.get_by_role("heading", name="Comments")).to_be_visible()  # still shown, read-only
 
 
-def _holding_subscriptions(state: dict):
+def _holding_subscriptions(state: HeldSubscriptions) -> Callable[[WebSocketRoute], None]:
     """A websocket route that passes everything through except `subscribe`, held until released."""
 
-    def route(ws) -> None:
+    def route(ws: WebSocketRoute) -> None:
         upstream = ws.connect_to_server()
 
-        def to_server(message) -> None:
+        def to_server(message: str | bytes) -> None:
             try:
                 parsed = json.loads(message)
             except (TypeError, ValueError):
@@ -139,7 +158,7 @@ def _holding_subscriptions(state: dict):
     return route
 
 
-def _wait_for(page, predicate, timeout_ms: int = 10_000) -> None:
+def _wait_for(page: Page, predicate: Callable[[], bool], timeout_ms: int = 10_000) -> None:
     waited = 0
     while not predicate():
         if waited >= timeout_ms:
@@ -152,12 +171,12 @@ def _wait_for(page, predicate, timeout_ms: int = 10_000) -> None:
     ("who", "row"),
     [("seeker", "seeker-referral"), ("navigator", "person-referral"), ("intake", "inbound-referral")],
 )
-def test_a_change_between_load_and_subscribe_is_not_lost(server: Server, sign_in, who: str, row: str) -> None:
+def test_a_change_between_load_and_subscribe_is_not_lost(server: Server, sign_in: SignIn, who: str, row: str) -> None:
     """The page subscribes with its query's lastSeq: a change made before the subscription reached
     the server is replayed to it."""
     program = live_program_of_intake(server)
     seeker = demo_seeker(server)
-    state: dict = {"hold": True, "held": [], "subscribes": []}
+    state: HeldSubscriptions = {"hold": True, "held": [], "subscribes": []}
     loaded_at = last_seq(server)
     page = sign_in(who, viewport=PHONE if who == "seeker" else None, route_websocket=_holding_subscriptions(state))
     expect(page.get_by_test_id(row).first).to_be_visible()
@@ -179,15 +198,15 @@ def test_a_change_between_load_and_subscribe_is_not_lost(server: Server, sign_in
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
 
 
-def _feed_rows(wall, referral_id: str):
+def _feed_rows(wall: Page, referral_id: str) -> Locator:
     return wall.locator(f'[data-testid="wall-change"][data-referral-id="{referral_id}"] strong')
 
 
-def test_wall_today_tells_each_change_once_as_it_happened(server: Server, sign_in) -> None:
+def test_wall_today_tells_each_change_once_as_it_happened(server: Server, sign_in: SignIn) -> None:
     """A navigator sets Eligible, then Got help: the wall (which may not see the referral itself, a
     non-housing one) shows each change from its own fromStatus/toStatus, once, live and after a reload."""
     program = live_program_of_intake(server)
-    state: dict = {"hold": False, "held": [], "subscribes": []}
+    state: HeldSubscriptions = {"hold": False, "held": [], "subscribes": []}
     board_seq = server.graphql("ce", 'query { wallboard(cocCode: "CA-600") { lastSeq } }')["wallboard"]["lastSeq"]
     wall = sign_in("ce", viewport=WALL, route_websocket=_holding_subscriptions(state))
     wall.wait_for_url("**/wall/**")
@@ -235,17 +254,17 @@ def test_wall_today_tells_each_change_once_as_it_happened(server: Server, sign_i
     expect(_feed_rows(wall, referral["id"])).to_have_text(told)
 
 
-def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in) -> None:
+def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in: SignIn) -> None:
     """Two changes while the wall is away: the replay shows each from its own change, not twice the last."""
-    state: dict = {"blocked": False, "current": None, "subscribes": []}
+    state: DroppableLink = {"blocked": False, "current": None, "subscribes": []}
 
-    def route(ws) -> None:
+    def route(ws: WebSocketRoute) -> None:
         if state["blocked"]:
             ws.close(code=1011, reason="test: network down")
             return
         upstream = ws.connect_to_server()
 
-        def to_server(message) -> None:
+        def to_server(message: str | bytes) -> None:
             try:
                 parsed = json.loads(message)
             except (TypeError, ValueError):
@@ -266,6 +285,7 @@ def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in
     expect(rows).to_have_text(["New referral"], timeout=3000)
 
     state["blocked"] = True
+    assert state["current"] is not None, "the wall never opened its websocket"
     ws, upstream = state["current"]
     ws.close(code=1011, reason="test: network down")
     upstream.close()
