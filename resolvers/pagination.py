@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Enum, Integer, Select, String, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Enum, Integer, Select, String, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,7 +33,8 @@ class Page(Generic[T]):
 # of characters JSON must escape as `\uXXXX`, six bytes each, plus an id: 1,225 bytes, 1,636 in
 # base64. Anything much longer is not one of ours, and is refused before it is decoded.
 MAX_CURSOR_LENGTH = 2048
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# What the column can hold: INTEGER is 32 bits on PostgreSQL, BIGINT 64; a value beyond it cannot be bound.
+INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 BAD_CURSOR = "That page cursor is not valid; start again from the first page."
 
 
@@ -63,9 +64,10 @@ def _datetime(value: Any) -> datetime:
         raise _Invalid from None
 
 
-def _int(value: Any) -> int:
-    # bool is an int to Python; beyond 64 bits no database can bind it.
-    if type(value) is not int or not INT64_MIN <= value <= INT64_MAX:
+def _int(value: Any, *, wide: bool) -> int:
+    low, high = INT_RANGES["int64" if wide else "int32"]
+    # bool is an int to Python.
+    if type(value) is not int or not low <= value <= high:
         raise _Invalid
     return value
 
@@ -86,7 +88,7 @@ def _value(column: InstrumentedAttribute[Any], value: Any) -> Any:
     if isinstance(column_type, UTCDateTime):
         return _datetime(value)
     if isinstance(column_type, Integer):
-        return _int(value)
+        return _int(value, wide=isinstance(column_type, BigInteger))
     if isinstance(column_type, String) and not isinstance(column_type, Enum):
         return _string(value, column_type.length)
     raise TypeError(f"keyset pages cannot be ordered by {column} of type {column_type!r}")

@@ -16,7 +16,7 @@ def to_global_id(type_name: str, pk: int) -> strawberry.ID:
 
 # The longest id we hand out is a type name and a 19-digit number, well under 100 characters.
 MAX_ID_LENGTH = 100
-MAX_PK = 2**63 - 1  # the largest row id a 64-bit column holds; beyond it the database overflows
+MAX_PK = 2**31 - 1  # row ids are INTEGER columns (32 bits on PostgreSQL); beyond that the database overflows
 # Strictly what to_global_id writes: int() alone would also take " 1", "+1", "1_0" and "١".
 _DECODED = re.compile(r"([A-Za-z][A-Za-z0-9]*):([1-9][0-9]{0,18})")
 

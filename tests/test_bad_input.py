@@ -148,6 +148,7 @@ MALFORMED_BY_TIME = {
     "dict inside": _cursor([AWARE, {"id": 1}]),
     "id of 10^30": _cursor([AWARE, 10**30]),
     "id below signed 64 bits": _cursor([AWARE, -(2**63) - 1]),
+    "id past the 32-bit id column": _cursor([AWARE, 2**31]),
     "boolean id": _cursor([AWARE, True]),
     "float id": _cursor([AWARE, 1.5]),
     "string id": _cursor([AWARE, "1"]),
@@ -225,6 +226,7 @@ def _raw_id(text: str) -> str:
 MALFORMED_IDS = {
     "number of 10^30": _raw_id(f"Program:{10**30}"),
     "just past signed 64 bits": _raw_id(f"Program:{2**63}"),
+    "just past the 32-bit id column": _raw_id(f"Program:{2**31}"),
     "negative": _raw_id("Program:-1"),
     "zero": _raw_id("Program:0"),
     "plus sign": _raw_id("Program:+1"),
@@ -255,7 +257,7 @@ async def test_a_malformed_id_is_bad_user_input(field: str, case: str, api: Api,
 
 
 async def test_the_largest_id_is_simply_not_found(api: Api, network: Network) -> None:
-    errors = await api.errors(ID_FIELDS["program(id:)"], {"id": to_global_id("Program", 2**63 - 1)})
+    errors = await api.errors(ID_FIELDS["program(id:)"], {"id": to_global_id("Program", 2**31 - 1)})
     assert errors.codes == ["NOT_FOUND"]
     assert (await api.gql(ID_FIELDS["program(id:)"], {"id": network["pantry"]}))["program"]["id"] == network["pantry"]
 
