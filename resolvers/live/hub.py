@@ -134,9 +134,9 @@ class LiveHub:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # As in DeliveryWorker.stop: only the tasks' own cancellation is swallowed.
+            await asyncio.wait(self._tasks)
         self._tasks = []
         await self._broadcast.disconnect()
 

@@ -170,8 +170,9 @@ class DeliveryWorker:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # wait() rather than await: the task's own cancellation is expected, but a cancellation
+            # of whoever is stopping us (a server shutting down) must still reach them.
+            await asyncio.wait([self._task])
             self._task = None
         for mailer in self.mailers:
             await mailer.close()
