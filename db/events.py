@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.accounts import User
 from db.base import Base, enum_column, utcnow
-from db.referrals import ChangeSource
+from db.referrals import ChangeSource, ReferralStatus
 
 
 class EventKind(enum.Enum):
@@ -48,3 +48,8 @@ class OutboxEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship(lazy="raise")
+
+    def statuses(self) -> tuple[ReferralStatus | None, ReferralStatus | None]:
+        """The statuses this change moved its referral from and to; none for what a comment did."""
+        moved = [self.change.get(key) for key in ("from", "to")]
+        return (ReferralStatus[moved[0]] if moved[0] else None, ReferralStatus[moved[1]] if moved[1] else None)

@@ -85,18 +85,13 @@ class WallChangeType:
 
     @classmethod
     def from_delivery(cls, d: Delivery, viewer: Viewer) -> WallChangeType:
-        change = d.event.change if d.event else {}
-
-        def status(key: str) -> DomainReferralStatus | None:
-            value = change.get(key)
-            return DomainReferralStatus[str(value)] if value else None
-
+        moved_from, moved_to = d.event.statuses() if d.event else (None, None)
         return cls(
             seq=d.seq,
             kind=ReferralEventKind[d.kind],
             at=d.at,
-            from_status=status("from"),
-            to_status=status("to"),
+            from_status=moved_from,
+            to_status=moved_to,
             referral=WallReferralType(model=d.referral, viewer=viewer) if d.referral else None,
         )
 

@@ -225,17 +225,13 @@ class ReferralChangeType:
     def _change(self) -> dict[str, object]:
         return self.model.event.change if self.model.event else {}
 
-    def _status(self, key: str) -> DomainReferralStatus | None:
-        value = self._change().get(key)
-        return DomainReferralStatus[str(value)] if value else None
-
     @field(description="Null for a new referral, and for comments.")
     def from_status(self) -> ReferralStatus | None:
-        return self._status("from")
+        return self.model.event.statuses()[0] if self.model.event else None
 
     @field(description="The status it was set to; null for comments.")
     def to_status(self) -> ReferralStatus | None:
-        return self._status("to")
+        return self.model.event.statuses()[1] if self.model.event else None
 
     @field(description="The note given with a status change; null where the viewer may not see the history.")
     def note(self, info: Info) -> str | None:

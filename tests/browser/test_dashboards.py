@@ -8,6 +8,7 @@ import re
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -33,6 +34,30 @@ class DroppableLink(TypedDict):
     blocked: bool
     current: tuple[WebSocketRoute, WebSocketRoute] | None
     subscribes: list[dict[str, Any]]
+
+
+def droppable_route(state: DroppableLink) -> Callable[[WebSocketRoute], None]:
+    """A websocket route that passes everything through, records each subscribe, and can cut the link."""
+
+    def route(ws: WebSocketRoute) -> None:
+        if state["blocked"]:
+            ws.close(code=1011, reason="test: network down")
+            return
+        upstream = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            try:
+                parsed = json.loads(message)
+            except (TypeError, ValueError):
+                parsed = {}
+            if parsed.get("type") == "subscribe":
+                state["subscribes"].append(parsed["payload"].get("variables") or {})
+            upstream.send(message)
+
+        ws.on_message(to_server)
+        state["current"] = (ws, upstream)
+
+    return route
 
 
 def live_program_of_intake(server: Server) -> dict[str, Any]:
@@ -210,24 +235,7 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in: SignIn, ca
 def test_wall_reconnects_and_catches_up(server: Server, sign_in: SignIn) -> None:
     """Drop the wall's websocket, change a referral while it is away: it comes back by itself with afterSeq."""
     state: DroppableLink = {"blocked": False, "current": None, "subscribes": []}
-
-    def route(ws: WebSocketRoute) -> None:
-        if state["blocked"]:
-            ws.close(code=1011, reason="test: network down")
-            return
-        upstream = ws.connect_to_server()
-
-        def to_server(message: str | bytes) -> None:
-            try:
-                parsed = json.loads(message)
-            except (TypeError, ValueError):
-                parsed = {}
-            if parsed.get("type") == "subscribe":
-                state["subscribes"].append(parsed["payload"].get("variables") or {})
-            upstream.send(message)
-
-        ws.on_message(to_server)
-        state["current"] = (ws, upstream)
+    route = droppable_route(state)
 
     wall = sign_in("ce", viewport={"width": 1920, "height": 1080}, route_websocket=route)
     wall.wait_for_url("**/wall/**")

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, ViewportSize, WebSocketRoute, expect
 
 from tests.browser.conftest import PHONE, Server, SignIn
-from tests.browser.test_dashboards import DroppableLink, _make_referral, demo_seeker, live_program_of_intake
+from tests.browser.test_dashboards import DroppableLink, _make_referral, demo_seeker, droppable_route, live_program_of_intake
 
 WALL: ViewportSize = {"width": 1920, "height": 1080}
 SEEKER_CHOICES = ["GOT_HELP", "COULDNT_GET_HELP", "NO_LONGER_INTERESTED"]
@@ -257,24 +257,7 @@ def test_wall_today_tells_each_change_once_as_it_happened(server: Server, sign_i
 def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in: SignIn) -> None:
     """Two changes while the wall is away: the replay shows each from its own change, not twice the last."""
     state: DroppableLink = {"blocked": False, "current": None, "subscribes": []}
-
-    def route(ws: WebSocketRoute) -> None:
-        if state["blocked"]:
-            ws.close(code=1011, reason="test: network down")
-            return
-        upstream = ws.connect_to_server()
-
-        def to_server(message: str | bytes) -> None:
-            try:
-                parsed = json.loads(message)
-            except (TypeError, ValueError):
-                parsed = {}
-            if parsed.get("type") == "subscribe":
-                state["subscribes"].append(parsed["payload"].get("variables") or {})
-            upstream.send(message)
-
-        ws.on_message(to_server)
-        state["current"] = (ws, upstream)
+    route = droppable_route(state)
 
     program = live_program_of_intake(server)
     wall = sign_in("ce", viewport=WALL, route_websocket=route)
