@@ -253,13 +253,12 @@ def test_wall_reconnects_and_catches_up(server: Server, sign_in: SignIn) -> None
     ws.close(code=1011, reason="test: network down")
     upstream.close()
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Reconnecting…")
-    wall.wait_for_timeout(300)
+    # The mutation's answer comes after its commit: the change is in the outbox for the replay.
     server.graphql(
         "intake",
         "mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id status } }",
         {"input": {"referralId": first["id"], "status": "NO_CAPACITY", "expectedVersion": first["version"], "note": "while the wall was away"}},
     )
-    wall.wait_for_timeout(1500)
     state["blocked"] = False
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live", timeout=20_000)
     expect(wall.get_by_test_id("wall")).to_contain_text("No capacity", timeout=5000)

@@ -278,7 +278,6 @@ def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in
         version = server.graphql("intake", UPDATE, {"input": {"referralId": referral["id"], "status": status, "expectedVersion": version}})[
             "updateReferralStatus"
         ]["version"]
-    wall.wait_for_timeout(500)
     state["blocked"] = False
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live", timeout=20_000)
     expect(rows).to_have_text(["Pending → No capacity", "Not updated yet → Pending", "New referral"], timeout=5000)
