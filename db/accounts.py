@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, enum_column, utcnow
@@ -27,6 +27,8 @@ class ContinuumOfCare(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # How the priority list is ordered: keys of PriorityListEntry, most significant first.
+    priority_rule: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["score", "days_homeless", "placed_on"])
 
 
 class Organization(Base):

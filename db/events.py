@@ -27,6 +27,9 @@ class SubjectType(enum.Enum):
     """What an event is about; later domains (CE events, cases, consents) add theirs."""
 
     REFERRAL = "REFERRAL"
+    CE_EVENT = "CE_EVENT"
+    VACANCY = "VACANCY"
+    PRIORITY_LIST = "PRIORITY_LIST"
 
 
 class OutboxEvent(Base):

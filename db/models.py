@@ -2,6 +2,8 @@
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import Base
+from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
+from db.enrollments import Enrollment, Household
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.notifications import (
     Channel,
@@ -19,6 +21,12 @@ from db.seekers import ContactPreference, Seeker
 
 __all__ = [
     "Base",
+    "CeAssessment",
+    "CeEvent",
+    "Enrollment",
+    "Household",
+    "PriorityListEntry",
+    "Vacancy",
     "Channel",
     "ChangeSource",
     "Comment",

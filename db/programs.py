@@ -49,6 +49,9 @@ class Program(Base):
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A housing program as HUD knows it: its project type (2.02.6) and the CoC it belongs to.
+    hud_project_type: Mapped[int | None] = mapped_column(Integer)
+    coc_id: Mapped[int | None] = mapped_column(ForeignKey("continuums_of_care.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization] = relationship(lazy="raise")
