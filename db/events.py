@@ -30,6 +30,11 @@ class SubjectType(enum.Enum):
     CE_EVENT = "CE_EVENT"
     VACANCY = "VACANCY"
     PRIORITY_LIST = "PRIORITY_LIST"
+    ENROLLMENT = "ENROLLMENT"
+    # A change to a person's HMIS elements (subject: the seeker profile).
+    SEEKER = "SEEKER"
+    # An HMIS CSV export was downloaded (subject: the CoC).
+    EXPORT = "EXPORT"
 
 
 class OutboxEvent(Base):

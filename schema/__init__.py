@@ -10,19 +10,31 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
 from schema.coordinated_entry import CoordinatedEntryQuery, CoordinatedEntrySubscription
+from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
-from schema.seekers import SeekerQuery
+from schema.seekers import SeekerMutation, SeekerQuery
 from schema.sharing import SharedEventExecutionContext
 
 Query = merge_types(
     "Query",
-    (AccountQuery, NodeQuery, ProgramQuery, ReferralQuery, SeekerQuery, NotificationQuery, CoordinatedEntryQuery),
+    (
+        AccountQuery,
+        NodeQuery,
+        ProgramQuery,
+        ReferralQuery,
+        SeekerQuery,
+        NotificationQuery,
+        CoordinatedEntryQuery,
+        EnrollmentQuery,
+    ),
 )
-Mutation = merge_types("Mutation", (ReferralMutation, AccountMutation, NotificationMutation))
+Mutation = merge_types(
+    "Mutation", (ReferralMutation, AccountMutation, NotificationMutation, SeekerMutation, EnrollmentMutation)
+)
 Subscription = merge_types("Subscription", (ReferralSubscription, CoordinatedEntrySubscription))
 
 

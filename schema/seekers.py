@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,27 +13,55 @@ from resolvers.pagination import Page, clamp_first, first_page_of
 from resolvers.policy import referrals as referral_policy
 from resolvers.policy import seekers as seeker_policy
 from resolvers.referrals import seeker_referrals
-from resolvers.seekers import Profile, seeker_profiles
+from resolvers.seekers import ClientElements, Profile, seeker_profiles, update_client_elements
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ContactPreference
-from schema.fields import field
-from schema.ids import Node, to_global_id
+from schema.fields import field, mutation
+from schema.ids import Node, pk_of, to_global_id
 
 if TYPE_CHECKING:
     from schema.referrals import ReferralConnection
+
+
+@strawberry.type(name="HmisClientElements", description="HMIS universal data elements, as HUD codes them.")
+class HmisClientElementsType:
+    name_data_quality: int = strawberry.field(description="3.01.5")
+    dob: date | None
+    dob_data_quality: int = strawberry.field(description="3.03.2")
+    races: list[str] = strawberry.field(description="Client.csv's race and ethnicity columns that apply.")
+    race_none: int | None = strawberry.field(description="1.6, when no race is given.")
+    genders: list[str] = strawberry.field(description="Client.csv's gender columns that apply.")
+    gender_none: int | None = strawberry.field(description="1.6, when no gender is given.")
+    veteran_status: int = strawberry.field(description="1.8")
+
+    @classmethod
+    def of(cls, seeker: Seeker) -> HmisClientElementsType:
+        return cls(
+            name_data_quality=seeker.name_data_quality,
+            dob=seeker.dob,
+            dob_data_quality=seeker.dob_data_quality,
+            races=list(seeker.races or []),
+            race_none=seeker.race_none,
+            genders=list(seeker.genders or []),
+            gender_none=seeker.gender_none,
+            veteran_status=seeker.veteran_status,
+        )
 
 
 @strawberry.type(name="Seeker")
 class SeekerType(Node):
     model: strawberry.Private[Seeker]
     show_contact: strawberry.Private[bool]
+    show_hmis: strawberry.Private[bool] = False
     # Filled by lists that already fetched each person's referrals in one query.
     prefetched_referrals: strawberry.Private[list[Referral] | None] = None
 
     @classmethod
     def from_profile(cls, profile: Profile, *, referrals: list[Referral] | None = None) -> SeekerType:
-        return cls._of(profile.seeker, show_contact=seeker_policy.Field.CONTACT in profile.fields, referrals=referrals)
+        seeker = cls._of(profile.seeker, show_contact=seeker_policy.Field.CONTACT in profile.fields, referrals=referrals)
+        seeker.show_hmis = seeker_policy.Field.HMIS_ELEMENTS in profile.fields
+        return seeker
 
     @classmethod
     def from_referral(cls, referral: Referral, fields: frozenset[referral_policy.Field]) -> SeekerType:
@@ -59,6 +87,10 @@ class SeekerType(Node):
     @field(description="E.164; null where the viewer may not see it.")
     def phone(self) -> str | None:
         return self.model.phone if self.show_contact else None
+
+    @field(description="HMIS elements; null where the viewer may not see them (the person, their navigators, and programs that enrolled them may).")
+    def hmis(self) -> HmisClientElementsType | None:
+        return HmisClientElementsType.of(self.model) if self.show_hmis else None
 
     @strawberry.field
     def contact_preference(self) -> ContactPreference:
@@ -93,3 +125,38 @@ class SeekerQuery:
         cursors: list[str] = [to_global_id("Seeker", p.seeker.id) for p in found]
         page = Page(items=found, cursors=cursors, has_next_page=False, has_previous_page=False)
         return Connection.of(page, SeekerType.from_profile)
+
+
+@strawberry.input
+class UpdateClientElementsInput:
+    seeker_id: strawberry.ID
+    name_data_quality: int | None = strawberry.field(default=None, description="3.01.5")
+    dob: date | None = strawberry.field(default=None, description="Not in the future, not before 1900.")
+    dob_data_quality: int | None = strawberry.field(default=None, description="3.03.2; 1 when only a dob is given.")
+    races: list[str] | None = strawberry.field(
+        default=None, description="Client.csv's race columns, e.g. [\"Asian\"]; [] clears them."
+    )
+    race_none: int | None = strawberry.field(default=None, description="1.6; only when no race is given.")
+    genders: list[str] | None = strawberry.field(default=None, description="Client.csv's gender columns, e.g. [\"Woman\"].")
+    gender_none: int | None = strawberry.field(default=None, description="1.6; only when no gender is given.")
+    veteran_status: int | None = strawberry.field(default=None, description="1.8")
+
+
+@strawberry.type
+class SeekerMutation:
+    @mutation(description="Record a person's HMIS elements; what is not given stays as it is.")
+    async def update_client_elements(self, info: Info, input: UpdateClientElementsInput) -> SeekerType:
+        elements = ClientElements(
+            name_data_quality=input.name_data_quality,
+            dob=input.dob,
+            dob_data_quality=input.dob_data_quality,
+            races=input.races,
+            race_none=input.race_none,
+            genders=input.genders,
+            gender_none=input.gender_none,
+            veteran_status=input.veteran_status,
+        )
+        profile = await update_client_elements(
+            runtime_of(info), require_viewer(info), pk_of(input.seeker_id, "Seeker", field="seekerId"), elements
+        )
+        return SeekerType.from_profile(profile)

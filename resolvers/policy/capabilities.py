@@ -17,6 +17,7 @@ class Capability(enum.Enum):
     SEE_INBOUND_REFERRALS = "SEE_INBOUND_REFERRALS"
     WATCH_WALL = "WATCH_WALL"
     MANAGE_PROGRAM = "MANAGE_PROGRAM"
+    EXPORT_HMIS = "EXPORT_HMIS"
 
 
 # Role x capability. A seeker acts only with a profile of their own; the wall is for the CoC the
@@ -29,10 +30,12 @@ ROLES: dict[Capability, frozenset[Role]] = {
     Capability.SEE_INBOUND_REFERRALS: frozenset({Role.PROGRAM_STAFF, Role.ADMIN}),
     Capability.WATCH_WALL: frozenset({Role.CE_MANAGER}),
     Capability.MANAGE_PROGRAM: frozenset({Role.PROGRAM_STAFF, Role.ADMIN}),
+    Capability.EXPORT_HMIS: frozenset({Role.CE_MANAGER}),
 }
 CONDITIONS = {
     "a seeker needs a profile of their own": (Capability.MAKE_REFERRALS, Capability.SEE_REFERRALS_FOR_ME),
     "the wall's CoC is the one the viewer acts for": (Capability.WATCH_WALL,),
+    "the exported CoC is the one the viewer acts for": (Capability.EXPORT_HMIS,),
     "the program belongs to the organization the viewer acts for": (Capability.MANAGE_PROGRAM,),
 }
 
@@ -42,7 +45,7 @@ def can(viewer: Viewer, capability: Capability, *, coc_code: str | None = None, 
         return False
     if viewer.role is Role.SEEKER and viewer.seeker_id is None:
         return False
-    if capability is Capability.WATCH_WALL:
+    if capability in (Capability.WATCH_WALL, Capability.EXPORT_HMIS):
         return viewer.acting is not None and viewer.acting.coc_code is not None and viewer.acting.coc_code == coc_code
     if capability is Capability.MANAGE_PROGRAM:
         return program is not None and viewer.organization_id == program.organization_id
