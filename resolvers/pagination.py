@@ -6,10 +6,11 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+import math
+from datetime import date, datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Enum, Integer, Select, String, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Date, Enum, Float, Integer, Select, String, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -43,7 +44,7 @@ class _Invalid(Exception):
 
 
 def _encode(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]
     # ensure_ascii=False: UTF-8 takes at most 4 bytes a character where `\uXXXX\uXXXX` takes 12,
     # which keeps the longest cursor within MAX_CURSOR_LENGTH.
     text = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
@@ -62,6 +63,22 @@ def _datetime(value: Any) -> datetime:
         return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         raise _Invalid from None
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise _Invalid
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Invalid from None
+
+
+def _float(value: Any) -> float:
+    # bool is an int to Python; JSON has no NaN or infinity of ours.
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise _Invalid
+    return float(value)
 
 
 def _int(value: Any, *, wide: bool) -> int:
@@ -89,6 +106,10 @@ def _value(column: InstrumentedAttribute[Any], value: Any) -> Any:
         return _datetime(value)
     if isinstance(column_type, Integer):
         return _int(value, wide=isinstance(column_type, BigInteger))
+    if isinstance(column_type, Float):
+        return _float(value)
+    if isinstance(column_type, Date):
+        return _date(value)
     if isinstance(column_type, String) and not isinstance(column_type, Enum):
         return _string(value, column_type.length)
     raise TypeError(f"keyset pages cannot be ordered by {column} of type {column_type!r}")
@@ -110,13 +131,13 @@ def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
 
 
 def _after(
-    columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any], descending: bool
+    columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any], descending: Sequence[bool]
 ) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in the page's order."""
+    """Rows strictly after the cursor in the page's order (each column in its own direction)."""
     clauses = []
     for i, column in enumerate(columns):
         equal_before = [columns[j] == values[j] for j in range(i)]
-        beyond = column < values[i] if descending else column > values[i]
+        beyond = column < values[i] if descending[i] else column > values[i]
         clauses.append(and_(*equal_before, beyond))
     return or_(*clauses)
 
@@ -136,12 +157,19 @@ async def keyset_page(
     order: Sequence[InstrumentedAttribute[Any]],
     first: int,
     after: str | None,
-    descending: bool = True,
+    descending: bool | Sequence[bool] = True,
 ) -> Page[Any]:
-    """One page of `stmt`'s entity ordered by `order`, which must end in a unique column."""
+    """One page of `stmt`'s entity ordered by `order`, which must end in a unique column.
+
+    `descending` is one direction for every column, or one per column (e.g. score descending, then
+    the date placed ascending). The columns must hold no NULLs: a NULL compares as neither side.
+    """
+    directions = [descending] * len(order) if isinstance(descending, bool) else list(descending)
+    if len(directions) != len(order):
+        raise ValueError("give one direction per order column")
     if after:
-        stmt = stmt.where(_after(order, _decode(after, order), descending))
-    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(first + 1)
+        stmt = stmt.where(_after(order, _decode(after, order), directions))
+    stmt = stmt.order_by(*(c.desc() if d else c.asc() for c, d in zip(order, directions))).limit(first + 1)
     rows = list((await session.scalars(stmt)).unique())
     has_next = len(rows) > first
     rows = rows[:first]

@@ -192,6 +192,39 @@ async def create_referral_in(
     preference = new.contact_preference or seeker.contact_preference
     check_reachable(preference, email=seeker.email, phone=seeker.phone)
 
+    return await open_referral_in(
+        session,
+        viewer,
+        seeker=seeker,
+        program=program,
+        kind=kind,
+        site=site,
+        preference=preference,
+        screener_answers=answers,
+        comment=comment,
+        source=source,
+    )
+
+
+async def open_referral_in(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    seeker: Seeker,
+    program: Program,
+    kind: ReferralKind,
+    site: Site | None,
+    preference: ContactPreference,
+    screener_answers: list[dict[str, Any]],
+    comment: str | None,
+    source: ChangeSource,
+) -> Referral:
+    """Write a referral whose checks the caller has made: the row, its first status, its comment, its event.
+
+    `create_referral_in` checks what a referrer sends; Coordinated Entry's referrals to a vacancy
+    (resolvers.coordinated_entry) check theirs and open the referral here, so both are live alike.
+    """
+    answers = screener_answers
     now = utcnow()
     is_self = viewer.role is Role.SEEKER
     seeker.contact_preference = preference
@@ -228,9 +261,13 @@ async def create_referral_in(
     )
     if comment:
         session.add(Comment(referral_id=referral.id, author_user_id=viewer.user_id, body=comment, created_at=now))
+    await session.flush()
+    # With the facts every standing reads (its program, categories, organization), for the planning below.
+    loaded = await load_referral(session, referral.id)
+    assert loaded is not None
     change = {"to": ReferralStatus.NOT_UPDATED.name, "referralKind": kind.name, "comment": comment, "version": 1}
-    await _record_change(session, referral, EventKind.CREATED, viewer, source=source, change=change)
-    return referral
+    await _record_change(session, loaded, EventKind.CREATED, viewer, source=source, change=change)
+    return loaded
 
 
 async def update_status_in(

@@ -9,7 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
-from schema.coordinated_entry import CoordinatedEntryQuery, CoordinatedEntrySubscription
+from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
@@ -33,7 +33,8 @@ Query = merge_types(
     ),
 )
 Mutation = merge_types(
-    "Mutation", (ReferralMutation, AccountMutation, NotificationMutation, SeekerMutation, EnrollmentMutation)
+    "Mutation",
+    (ReferralMutation, AccountMutation, NotificationMutation, SeekerMutation, EnrollmentMutation, CoordinatedEntryMutation),
 )
 Subscription = merge_types("Subscription", (ReferralSubscription, CoordinatedEntrySubscription))
 

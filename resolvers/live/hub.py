@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,7 +42,10 @@ PRUNE_EVERY_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event as pushed: what happened, and the referral as it is now; neither for RESYNC ("refetch your page")."""
+    """One event as pushed: what happened, and the referral as it is now; neither for RESYNC ("refetch your page").
+
+    An event about another subject (a CE event, a vacancy, the priority list) has its event and no referral.
+    """
 
     seq: int
     kind: str
@@ -53,13 +56,24 @@ class Delivery:
     shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+# Whether a subscriber is offered an event about a subject other than a referral (the policy says).
+OtherSubjects = Callable[[Viewer, OutboxEvent], bool]
+
+
 class Subscriber:
     """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
 
     def __init__(
-        self, viewer: Viewer, *, program_id: int | None, queue_size: int, action: referral_policy.Action
+        self,
+        viewer: Viewer,
+        *,
+        program_id: int | None,
+        queue_size: int,
+        action: referral_policy.Action,
+        others: OtherSubjects | None = None,
     ) -> None:
         self.viewer = viewer
+        self.others = others
         self.program_id = program_id
         # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
         self.action = action
@@ -70,6 +84,11 @@ class Subscriber:
         if self.program_id is not None and referral.program_id != self.program_id:
             return False
         return referral_policy.may(self.viewer, self.action, referral)
+
+    def wants_delivery(self, delivery: Delivery) -> bool:
+        if delivery.referral is not None:
+            return self.wants(delivery.referral)
+        return self.others is not None and delivery.event is not None and self.others(self.viewer, delivery.event)
 
     def revoke(self) -> None:
         while not self.queue.empty():
@@ -92,15 +111,17 @@ def delivery_of(event: OutboxEvent, referral: Referral) -> Delivery:
 
 
 async def _with_referrals(db: Database, events: Sequence[OutboxEvent]) -> list[Delivery]:
-    """Each referral event with its referral, loaded once for the whole batch."""
+    """Each referral event with its referral, loaded once for the whole batch; other subjects' events as they are."""
     ids = {e.subject_id for e in events if e.subject_type is SubjectType.REFERRAL}
     async with db.read() as session:
         rows = await session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*REFERRAL_LOAD))
         referrals = {r.id: r for r in rows.unique()}
     return [
         delivery_of(e, referrals[e.subject_id])
+        if e.subject_type is SubjectType.REFERRAL
+        else Delivery(seq=e.seq, kind=e.kind.name, at=e.at, referral=None, event=e)
         for e in events
-        if e.subject_type is SubjectType.REFERRAL and e.subject_id in referrals
+        if e.subject_type is not SubjectType.REFERRAL or e.subject_id in referrals
     ]
 
 
@@ -149,11 +170,16 @@ class LiveHub:
             self._wake.set()
 
     def register(
-        self, viewer: Viewer, *, program_id: int | None, action: referral_policy.Action
+        self,
+        viewer: Viewer,
+        *,
+        program_id: int | None,
+        action: referral_policy.Action,
+        others: OtherSubjects | None = None,
     ) -> tuple[Subscriber, int]:
         """A new subscriber, and the last sequence number dispatched before it joined."""
         subscriber = Subscriber(
-            viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size, action=action
+            viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size, action=action, others=others
         )
         self._subscribers.add(subscriber)
         return subscriber, self.last_seq
@@ -226,9 +252,8 @@ class LiveHub:
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
             for delivery in deliveries:
-                assert delivery.referral is not None
                 for subscriber in self._subscribers:
-                    if subscriber.wants(delivery.referral):
+                    if subscriber.wants_delivery(delivery):
                         subscriber.offer(delivery)
             self.last_seq = events[-1].seq
             if len(events) < batch:
@@ -249,8 +274,7 @@ class LiveHub:
             if not events:
                 return
             for delivery in await _with_referrals(self.db, events):
-                assert delivery.referral is not None
-                if subscriber.wants(delivery.referral):
+                if subscriber.wants_delivery(delivery):
                     yield delivery
             cursor = events[-1].seq
 
@@ -262,9 +286,13 @@ async def referral_changes(
     after_seq: int | None,
     program_id: int | None = None,
     action: referral_policy.Action = referral_policy.Action.READ,
+    others: OtherSubjects | None = None,
 ) -> AsyncGenerator[Delivery, None]:
-    """Replay what the viewer missed after `after_seq`, then stream, each event once and in order."""
-    subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action)
+    """Replay what the viewer missed after `after_seq`, then stream, each event once and in order.
+
+    Events about other subjects than referrals come only to a subscriber with `others`, as it says.
+    """
+    subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others)
     try:
         last = joined_at if after_seq is None else max(joined_at, after_seq)
         if after_seq is not None:
