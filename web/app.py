@@ -19,6 +19,7 @@ from db.settings import Settings
 from resolvers.runtime import Runtime
 from web.auth import login
 from web.dashboards import dashboard
+from web.exports import hmis_csv
 from web.graphql import GraphQLEndpoint
 from web.limits import GRAPHQL_BODY_LIMIT, LOGIN_BODY_LIMIT, BodyLimit
 from web.links import status_link
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"], middleware=[Middleware(BodyLimit, max_bytes=GRAPHQL_BODY_LIMIT)]),
             WebSocketRoute("/graphql", graphql),
             Route("/r/{token}", status_link, methods=["GET", "POST"]),
+            Route("/exports/hmis-csv", hmis_csv, methods=["GET"]),
             Route("/{path:path}", dashboard, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
