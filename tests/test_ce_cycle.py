@@ -528,3 +528,67 @@ async def test_the_wall_follows_the_cycle_live_and_only_its_own_coc(api: Api, ne
     assert [(await replay.next())["wallboardChanged"]["subject"] for _ in range(4)] == [p["subject"] for p in pushed]
     for sub in (wall, other_wall, replay):
         await sub.close()
+
+
+async def test_the_ce_tables_sql_and_in_memory_forms_select_the_same_rows(network: Network, db: Database) -> None:
+    """Every CE standing is written twice; for every viewer, action and row of a small world both forms agree."""
+    from sqlalchemy.orm import joinedload
+
+    from resolvers.policy import coordinated_entry as ce_policy
+    from resolvers.viewer import MembershipInfo, Viewer
+
+    async with db.write() as s:
+        cocs = [ContinuumOfCare(code=f"ZZ-{n}", name=f"CoC {n}") for n in (1, 2)]
+        s.add_all(cocs)
+        await s.flush()
+        orgs = [Organization(name=f"Org {n}", coc_id=cocs[n % 2].id) for n in range(3)]
+        s.add_all(orgs)
+        await s.flush()
+        programs = [
+            Program(organization_id=orgs[n % 3].id, name=f"P{n}", connect_mode=ConnectMode.APPLY, hud_project_type=13,
+                    coc_id=cocs[n % 2].id if n != 4 else None)
+            for n in range(5)
+        ]
+        s.add_all(programs)
+        seeker = Seeker(first_name="W", last_name="World", contact_preference=ContactPreference.NONE)
+        s.add(seeker)
+        await s.flush()
+        vacancies = [Vacancy(program_id=p.id, description="v", size=1, opened_on=date.today()) for p in programs]
+        s.add_all(vacancies)
+        await s.flush()
+        assessment_rows = [
+            CeAssessment(seeker_id=seeker.id, coc_id=c.id, assessment_date=date.today(), location="x", assessment_type=1,
+                         assessment_level=1, prioritization_status=1)
+            for c in cocs
+        ]
+        s.add_all(assessment_rows)
+        await s.flush()
+        s.add_all([PriorityListEntry(coc_id=a.coc_id, seeker_id=seeker.id, assessment_id=a.id, placed_on=date.today()) for a in assessment_rows])
+        s.add_all(
+            [CeEvent(seeker_id=seeker.id, coc_id=cocs[n % 2].id, event_date=date.today(), event_type=13, program_id=programs[n].id) for n in range(5)]
+            + [CeEvent(seeker_id=seeker.id, coc_id=cocs[0].id, event_date=date.today(), event_type=2)]
+        )
+    viewers = [Viewer(user_id=None, email="x@example.org", name="Nobody", role=Role.CE_MANAGER)]
+    for role in Role:
+        for org, coc in ((o, o.coc_id) for o in orgs):
+            acting = MembershipInfo(organization_id=org.id, organization_name=org.name, coc_id=coc, coc_code=None,
+                                    role=role, team_id=None, site_id=None)
+            viewers.append(Viewer(user_id=1, email="v@example.org", name="V", role=role, acting=acting, memberships=(acting,)))
+    tables: list[tuple[Any, Any, Any]] = [
+        (ce_policy.CE_EVENT_RULES, CeEvent, (joinedload(CeEvent.program),)),
+        (ce_policy.VACANCY_RULES, Vacancy, (joinedload(Vacancy.program),)),
+        (ce_policy.ENTRY_RULES, PriorityListEntry, ()),
+        (ce_policy.ASSESSMENT_RULES, CeAssessment, ()),
+    ]
+    checked, granted = 0, 0
+    async with db.read() as s:
+        for rules, model, load in tables:
+            rows = list((await s.scalars(select(model).options(*load))).unique())
+            for viewer in viewers:
+                for action in rules.actions:
+                    by_sql = set(await s.scalars(select(model.id).where(rules.where(viewer, action))))
+                    in_memory = {r.id for r in rows if rules.may(viewer, action, r, None)}
+                    assert by_sql == in_memory, (rules.resource, action, viewer.role, viewer.acting)
+                    checked += 1
+                    granted += bool(by_sql) and by_sql != {r.id for r in rows}
+    assert checked > 100 and granted > 20, "some viewers see some rows, not all"

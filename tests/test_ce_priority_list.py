@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from datetime import date, timedelta
 from typing import Any
@@ -90,9 +91,29 @@ async def test_a_cocs_own_rule_orders_and_pages_its_list(api: Api, network: Netw
 
 async def test_a_bad_cursor_or_page_size_is_bad_input(api: Api, network: Network, db: Database) -> None:
     await ce_world(db, network)
-    for variables in ({"after": "bm90IG91cnM="}, {"after": "x" * 3000}, {"first": 101}, {"first": -1}):
+    def cursor(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode()
+
+    wrong_keys = [
+        cursor('["x",1,"2026-01-01",1]'),  # a score must be a number
+        cursor('[1.5,1,"not a date",1]'),
+        cursor('[NaN,1,"2026-01-01",1]'),
+        cursor('[true,1,"2026-01-01",1]'),
+        cursor('[1.5,1,"2026-01-01"]'),  # one key short
+        cursor('[1.5,1.5,"2026-01-01",1]'),  # days homeless are whole
+    ]
+    cases: list[dict[str, Any]] = [{"after": "bm90IG91cnM="}, {"after": "x" * 3000}, {"first": 101}, {"first": -1}]
+    for variables in [*cases, *({"after": c} for c in wrong_keys)]:
         errors = await api.errors(LIST, {"coc": COC, **variables}, as_=CE)
         assert errors.codes == ["BAD_USER_INPUT"], variables
+
+
+async def test_a_cursor_of_ours_continues_where_the_page_ended(api: Api, network: Network, db: Database) -> None:
+    await ce_world(db, network)
+    await _fill(db)
+    page = (await api.gql(LIST, {"coc": COC, "first": 2}, as_=CE))["priorityList"]
+    decoded = base64.urlsafe_b64decode(page["pageInfo"]["endCursor"]).decode()
+    assert decoded.startswith("[7.5,") and decoded.count(",") == 3, "score, days homeless, placed on, id"
 
 
 def test_the_rule_always_ends_in_the_id_and_skips_unknown_keys() -> None:
