@@ -77,6 +77,9 @@ async def _refer(runtime: Runtime, viewer: Any, program_id: int, n: int) -> tupl
                 screener_answers=[ScreenerAnswer("household_size", "3")],
             ),
         )
+    # What Runtime.announce() does for the sender after a commit (the hub is not running here).
+    if runtime.delivery is not None:
+        runtime.delivery.ring()
     return referral.id, time.perf_counter()
 
 
@@ -123,6 +126,7 @@ async def main(backlog: int, paced: int, rate: float) -> None:
             await _refer(runtime, viewer, program_id, n)
         planning = time.perf_counter() - started
         worker = DeliveryWorker(runtime.settings, runtime.db, worker_id="bench")
+        runtime.delivery = worker
         total = 2 * backlog
         started = time.perf_counter()
         await worker.start()
