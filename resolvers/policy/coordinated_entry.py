@@ -18,7 +18,7 @@ from db.accounts import Role
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.events import OutboxEvent, SubjectType
 from db.programs import Program
-from resolvers.policy.tables import Condition, Rules, Standing, always, markdown
+from resolvers.policy.tables import Condition, Rules, Standing, always, equals, markdown, same
 from resolvers.viewer import Viewer
 
 CE_EVENT_LOAD = (joinedload(CeEvent.program), joinedload(CeEvent.seeker), joinedload(CeEvent.vacancy))
@@ -26,21 +26,12 @@ VACANCY_LOAD = (joinedload(Vacancy.program),)
 ENTRY_LOAD = (joinedload(PriorityListEntry.seeker),)
 
 
-def _equals(column: Any, value: int | None) -> ColumnElement[bool]:
-    # `column == None` would become IS NULL and match every row without a value.
-    return column == value if value is not None else false()
-
-
-def _same(a: int | None, b: int | None) -> bool:
-    return b is not None and a == b
-
-
 def _programs_of(organization_id: int | None) -> Any:
-    return select(Program.id).where(_equals(Program.organization_id, organization_id))
+    return select(Program.id).where(equals(Program.organization_id, organization_id))
 
 
 def _programs_in(coc_id: int | None) -> Any:
-    return select(Program.id).where(_equals(Program.coc_id, coc_id))
+    return select(Program.id).where(equals(Program.coc_id, coc_id))
 
 
 # CE events -------------------------------------------------------------------------------------
@@ -74,7 +65,7 @@ def _provider(says: str, role: Role) -> Standing[CeEvent, None]:
         roles=frozenset({role}),
         reads=("organization_id",),
         where=lambda v: CeEvent.program_id.in_(_programs_of(v.organization_id)),
-        holds=lambda v, e, _: _same(_event_program_org(e), v.organization_id),
+        holds=lambda v, e, _: same(_event_program_org(e), v.organization_id),
     )
 
 
@@ -83,8 +74,8 @@ CE_EVENT_STANDINGS: dict[CeRelation, Standing[CeEvent, None]] = {
         says="the event is in the CoC the viewer acts for",
         roles=frozenset({Role.CE_MANAGER}),
         reads=("coc_id",),
-        where=lambda v: _equals(CeEvent.coc_id, v.coc_id),
-        holds=lambda v, e, _: _same(e.coc_id, v.coc_id),
+        where=lambda v: equals(CeEvent.coc_id, v.coc_id),
+        holds=lambda v, e, _: same(e.coc_id, v.coc_id),
     ),
     CeRelation.PROVIDER_STAFF: _provider("it refers to a program of the viewer's organization", Role.PROGRAM_STAFF),
     CeRelation.PROVIDER_ADMIN: _provider("it refers to a program of the viewer's organization", Role.ADMIN),
@@ -144,7 +135,7 @@ def _vacancy_provider(role: Role) -> Standing[Vacancy, None]:
         roles=frozenset({role}),
         reads=("organization_id",),
         where=lambda v: Vacancy.program_id.in_(_programs_of(v.organization_id)),
-        holds=lambda v, r, _: _same(r.program.organization_id, v.organization_id),
+        holds=lambda v, r, _: same(r.program.organization_id, v.organization_id),
     )
 
 
@@ -156,7 +147,7 @@ VACANCY_RULES: Rules[Vacancy, None, VacancyRelation, VacancyAction, VacancyField
             roles=frozenset({Role.CE_MANAGER}),
             reads=("coc_id",),
             where=lambda v: Vacancy.program_id.in_(_programs_in(v.coc_id)),
-            holds=lambda v, r, _: _same(r.program.coc_id, v.coc_id),
+            holds=lambda v, r, _: same(r.program.coc_id, v.coc_id),
         ),
         VacancyRelation.PROVIDER_STAFF: _vacancy_provider(Role.PROGRAM_STAFF),
         VacancyRelation.PROVIDER_ADMIN: _vacancy_provider(Role.ADMIN),
@@ -204,8 +195,8 @@ ENTRY_RULES: Rules[PriorityListEntry, None, ListRelation, ListAction, ListField]
             says="the entry is on the list of the CoC the viewer acts for",
             roles=frozenset({Role.CE_MANAGER}),
             reads=("coc_id",),
-            where=lambda v: _equals(PriorityListEntry.coc_id, v.coc_id),
-            holds=lambda v, r, _: _same(r.coc_id, v.coc_id),
+            where=lambda v: equals(PriorityListEntry.coc_id, v.coc_id),
+            holds=lambda v, r, _: same(r.coc_id, v.coc_id),
         ),
     },
     actions={action: {ListRelation.CE_MANAGER: _ALWAYS} for action in ListAction},
@@ -228,8 +219,8 @@ ASSESSMENT_RULES: Rules[CeAssessment, None, ListRelation, AssessmentAction, Asse
             says="it was recorded for the CoC the viewer acts for",
             roles=frozenset({Role.CE_MANAGER}),
             reads=("coc_id",),
-            where=lambda v: _equals(CeAssessment.coc_id, v.coc_id),
-            holds=lambda v, r, _: _same(r.coc_id, v.coc_id),
+            where=lambda v: equals(CeAssessment.coc_id, v.coc_id),
+            holds=lambda v, r, _: same(r.coc_id, v.coc_id),
         ),
     },
     actions={AssessmentAction.READ: {ListRelation.CE_MANAGER: _ALWAYS}},
@@ -280,7 +271,7 @@ def can(viewer: Viewer, capability: CeCapability, *, coc_code: str | None = None
     if capability is CeCapability.POST_VACANCY:
         return (
             program is not None
-            and _same(program.organization_id, viewer.organization_id)
+            and same(program.organization_id, viewer.organization_id)
             and program.hud_project_type is not None
             and program.coc_id is not None
         )
@@ -309,7 +300,7 @@ def on_wall(viewer: Viewer, event: OutboxEvent) -> bool:
         viewer.role is Role.CE_MANAGER
         and event.subject_type in WALL_SUBJECTS
         and isinstance(coc_id, int)
-        and _same(coc_id, viewer.coc_id)
+        and same(coc_id, viewer.coc_id)
     )
 
 

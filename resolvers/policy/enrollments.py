@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, false, func, select
 from db.accounts import Organization, Role
 from db.enrollments import Enrollment
 from db.programs import Program
-from resolvers.policy.tables import Condition, Rules, Standing, always
+from resolvers.policy.tables import Condition, Rules, Standing, always, same
 from resolvers.viewer import Viewer
 
 
@@ -74,14 +74,14 @@ STANDINGS: dict[Relation, Standing[Enrollment, ProgramFacts]] = {
         roles=frozenset({Role.PROGRAM_STAFF, Role.ADMIN}),
         reads=("organization_id",),
         where=_provider_where,
-        holds=lambda v, _e, p: v.organization_id is not None and p.organization_id == v.organization_id,
+        holds=lambda v, _e, p: same(p.organization_id, v.organization_id),
     ),
     Relation.CE_MANAGER: Standing(
         says="the program is in the viewer's CoC",
         roles=frozenset({Role.CE_MANAGER}),
         reads=("coc_id",),
         where=_ce_where,
-        holds=lambda v, _e, p: v.coc_id is not None and p.coc_id == v.coc_id,
+        holds=lambda v, _e, p: same(p.coc_id, v.coc_id),
     ),
 }
 

@@ -15,7 +15,7 @@ from db.accounts import Organization, Role
 from db.programs import ProgramCategory, ProgramCategoryTag
 from db.referrals import Referral, ReferralKind, ReferralStatus
 from db.seekers import ContactPreference
-from resolvers.policy.tables import Condition, Rules, Standing, always
+from resolvers.policy.tables import Condition, Rules, Standing, always, equals, same
 from resolvers.viewer import Viewer
 
 
@@ -73,21 +73,12 @@ SEEKER_STATUSES = frozenset({ReferralStatus.GOT_HELP, ReferralStatus.COULDNT_GET
 ALL_STATUSES = frozenset(ReferralStatus)
 
 
-def _equals(column: Any, value: int | None) -> ColumnElement[bool]:
-    # `column == None` would become IS NULL and match every row without a value.
-    return column == value if value is not None else false()
-
-
-def _same(a: int | None, b: int | None) -> bool:
-    return b is not None and a == b
-
-
 def _is_live(r: Referral) -> bool:
     return r.kind is ReferralKind.LIVE
 
 
 def _in_coc(v: Viewer, r: Referral) -> bool:
-    return _is_live(r) and _same(r.program_organization.coc_id, v.coc_id)
+    return _is_live(r) and same(r.program_organization.coc_id, v.coc_id)
 
 
 def _is_housing(r: Referral) -> bool:
@@ -117,33 +108,33 @@ def _standing(
 STANDINGS: dict[Relation, Standing[Referral, None]] = {
     Relation.SEEKER: _standing(
         "the referral is the viewer's own", {Role.SEEKER}, ("seeker_id",),
-        lambda v: _equals(Referral.seeker_id, v.seeker_id),
-        lambda v, r, _: _same(r.seeker_id, v.seeker_id),
+        lambda v: equals(Referral.seeker_id, v.seeker_id),
+        lambda v, r, _: same(r.seeker_id, v.seeker_id),
     ),
     Relation.REFERRER: _standing(
         "the viewer made it, acting for the organization they act for now", {Role.NAVIGATOR}, ("user_id", "organization_id"),
-        lambda v: and_(_equals(Referral.navigator_id, v.user_id), _equals(Referral.navigator_organization_id, v.organization_id)),
-        lambda v, r, _: _same(r.navigator_id, v.user_id) and _same(r.navigator_organization_id, v.organization_id),
+        lambda v: and_(equals(Referral.navigator_id, v.user_id), equals(Referral.navigator_organization_id, v.organization_id)),
+        lambda v, r, _: same(r.navigator_id, v.user_id) and same(r.navigator_organization_id, v.organization_id),
     ),
     Relation.TEAM: _standing(
         "it was made in the viewer's team", {Role.NAVIGATOR}, ("team_id",),
-        lambda v: _equals(Referral.team_id, v.team_id),
-        lambda v, r, _: _same(r.team_id, v.team_id),
+        lambda v: equals(Referral.team_id, v.team_id),
+        lambda v, r, _: same(r.team_id, v.team_id),
     ),
     Relation.REFERRING_ADMIN: _standing(
         "it was made in the viewer's organization", {Role.ADMIN}, ("organization_id",),
-        lambda v: _equals(Referral.navigator_organization_id, v.organization_id),
-        lambda v, r, _: _same(r.navigator_organization_id, v.organization_id),
+        lambda v: equals(Referral.navigator_organization_id, v.organization_id),
+        lambda v, r, _: same(r.navigator_organization_id, v.organization_id),
     ),
     Relation.PROGRAM_STAFF: _standing(
         "it is live, to a program of the viewer's organization", {Role.PROGRAM_STAFF}, ("organization_id",),
-        lambda v: and_(Referral.kind == ReferralKind.LIVE, _equals(Referral.program_organization_id, v.organization_id)),
-        lambda v, r, _: _is_live(r) and _same(r.program_organization_id, v.organization_id),
+        lambda v: and_(Referral.kind == ReferralKind.LIVE, equals(Referral.program_organization_id, v.organization_id)),
+        lambda v, r, _: _is_live(r) and same(r.program_organization_id, v.organization_id),
     ),
     Relation.PROGRAM_ADMIN: _standing(
         "it is live, to a program of the viewer's organization", {Role.ADMIN}, ("organization_id",),
-        lambda v: and_(Referral.kind == ReferralKind.LIVE, _equals(Referral.program_organization_id, v.organization_id)),
-        lambda v, r, _: _is_live(r) and _same(r.program_organization_id, v.organization_id),
+        lambda v: and_(Referral.kind == ReferralKind.LIVE, equals(Referral.program_organization_id, v.organization_id)),
+        lambda v, r, _: _is_live(r) and same(r.program_organization_id, v.organization_id),
     ),
     Relation.CE_HOUSING: _standing(
         "it is live, to a housing program in the viewer's CoC", {Role.CE_MANAGER}, ("coc_id",),

@@ -20,7 +20,7 @@ from db.programs import Program
 from db.referrals import Referral
 from db.seekers import Seeker
 from resolvers.policy import referrals
-from resolvers.policy.tables import Condition, Rules, Standing, always
+from resolvers.policy.tables import Condition, Rules, Standing, always, equals, same
 from resolvers.viewer import Viewer
 
 
@@ -83,15 +83,15 @@ STANDINGS: dict[Relation, Standing[Seeker, SeekerFacts]] = {
         says="the profile is the viewer's own",
         roles=frozenset({Role.SEEKER}),
         reads=("seeker_id",),
-        where=lambda v: Seeker.id == v.seeker_id if v.seeker_id is not None else false(),
-        holds=lambda v, s, _: v.seeker_id is not None and s.id == v.seeker_id,
+        where=lambda v: equals(Seeker.id, v.seeker_id),
+        holds=lambda v, s, _: same(s.id, v.seeker_id),
     ),
     Relation.CREATOR: Standing(
         says="the viewer created the profile",
         roles=frozenset({Role.NAVIGATOR, Role.ADMIN}),
         reads=("user_id",),
-        where=lambda v: Seeker.created_by_user_id == v.user_id if v.user_id is not None else false(),
-        holds=lambda v, s, _: v.user_id is not None and s.created_by_user_id == v.user_id,
+        where=lambda v: equals(Seeker.created_by_user_id, v.user_id),
+        holds=lambda v, s, _: same(s.created_by_user_id, v.user_id),
     ),
     Relation.HELPER: Standing(
         says="the viewer is on the referrer side of one of the person's referrals",

@@ -27,6 +27,17 @@ Act = TypeVar("Act", bound=enum.Enum)
 Fld = TypeVar("Fld", bound=enum.Enum)
 
 
+def equals(column: Any, value: int | None) -> ColumnElement[bool]:
+    """SQL: `column` holds the viewer's `value`; never true for a viewer without one."""
+    # `column == None` would become IS NULL and match every row without a value.
+    return column == value if value is not None else false()
+
+
+def same(a: int | None, b: int | None) -> bool:
+    """In memory, the twin of `equals`: a missing viewer value matches nothing."""
+    return b is not None and a == b
+
+
 @dataclass(frozen=True)
 class Condition(Generic[Row, Facts]):
     """A fact a grant depends on, with its SQL twin."""
