@@ -1,7 +1,9 @@
 """The demo network that `make run` serves (development only).
 
 A small Los Angeles network: one Continuum of Care, seven organizations, their programs, navigators
-and program staff, sixty seekers and a few hundred referrals with their histories and comments. The
+and program staff, sixty seekers and a few hundred referrals with their histories and comments; and
+the CoC's Coordinated Entry: housing programs with vacancies, 104 assessed clients (100 still on the
+priority list) and CE referrals at every stage, each a live referral as createCeReferral makes it. The
 content is the same on every run (random.Random(2026)); only the timestamps move, relative to now.
 Rows are inserted directly: layering points down, so nothing here imports resolvers/ or schema/.
 """
@@ -11,16 +13,20 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import hud
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import utcnow
+from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
+from db.enrollments import Enrollment, Household
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
@@ -534,12 +540,15 @@ async def seed_demo(db: Database, *, if_empty: bool = False) -> SeedSummary:
             programs=await _programs(session, orgs, now),
         )
         seekers = _seekers(session, rng, net)
-        referrals = await _referrals(session, rng, net, seekers, now)
+        referrals, events = await _referrals(session, rng, net, seekers, now)
+        ce = await _coordinated_entry(session, net, orgs, teams, now)
+        week = sorted((e for e in [*events, *ce.events] if e["at"] >= now - EVENT_WINDOW), key=lambda e: e["at"])
+        await session.execute(insert(OutboxEvent), week)
         return SeedSummary(
             organizations=len(orgs),
             programs=len(net.programs),
-            seekers=len(seekers),
-            referrals=len(referrals),
+            seekers=len(seekers) + ce.seekers,
+            referrals=len(referrals) + ce.referrals,
             users=len(users),
         )
 
@@ -647,8 +656,14 @@ def _program_staff(orgs: dict[str, Organization], users: dict[str, User]) -> dic
 
 
 async def _programs(session: AsyncSession, orgs: dict[str, Organization], now: datetime) -> dict[str, Program]:
+    return await _programs_of(session, orgs, PROGRAMS, now)
+
+
+async def _programs_of(
+    session: AsyncSession, orgs: dict[str, Organization], specs: Sequence[ProgramSpec], now: datetime
+) -> dict[str, Program]:
     programs: dict[str, Program] = {}
-    for spec in PROGRAMS:
+    for spec in specs:
         external = spec.mode is ConnectMode.EXTERNAL
         program = Program(
             organization_id=orgs[spec.org].id,
@@ -795,8 +810,8 @@ def _screener_answers(rng: random.Random, program: Program) -> list[dict[str, An
 
 async def _referrals(
     session: AsyncSession, rng: random.Random, net: _Network, seekers: list[Seeker], now: datetime
-) -> list[Referral]:
-    """Every referral with its history and comments, oldest first so that ids follow time."""
+) -> tuple[list[Referral], list[dict[str, Any]]]:
+    """Every referral with its history and comments, oldest first so that ids follow time; and the week's events."""
     plans = sorted(_plans(rng, net, seekers), key=lambda plan: -plan.days_ago)
     seeker_user = net.users[SEEKER_ACCOUNT]
     referrals: list[Referral] = []
@@ -830,8 +845,7 @@ async def _referrals(
     bulk = {"render_nulls": True}  # keep NULLs in the rows, or the ORM splits the batch wherever they differ
     for model, rows in ((StatusChange, changes), (Comment, comments)):
         await session.execute(insert(model), [{**row, "referral_id": r.id} for r, row in rows], execution_options=bulk)
-    await session.execute(insert(OutboxEvent), _recent_events(changes, comments, since=now - EVENT_WINDOW))
-    return referrals
+    return referrals, _recent_events(changes, comments, since=now - EVENT_WINDOW)
 
 
 def _recent_events(
@@ -963,3 +977,397 @@ def _comments(
         at = min(referral.created_at + timedelta(days=rng.uniform(0.01, min(plan.days_ago, 14.0))), now)
         comments.append({"author_user_id": author.id, "body": rng.choice(bodies).format(first=first), "created_at": at})
     return comments
+
+
+# ---------------------------------------------------------------------------------------------
+# Coordinated Entry: CA-600's housing programs, vacancies, assessed clients and CE referrals
+# ---------------------------------------------------------------------------------------------
+# Its own random stream, so that the referral network above is the same with or without it.
+CE_RANDOM_SEED = 600
+# HUD project types (2.02.6) of the programs above that take Coordinated Entry referrals.
+HUD_PROJECT_TYPES: dict[str, int] = {
+    "Emergency Shelter Bed": 0,
+    "Youth Transitional Housing": 2,
+    "Permanent Supportive Housing": 3,
+    "Rapid Re-Housing": 13,
+}
+# More housing in the CoC, run by other organizations (the intake organization's included).
+CE_PROGRAMS: tuple[tuple[ProgramSpec, int], ...] = (
+    (ProgramSpec(INTAKE_ORG, "Crenshaw Supportive Housing", (C.HOUSING, C.HEALTH), M.APPLY,
+                 "Apartments with on-site nursing and case management for chronically homeless patients.",
+                 "Chronically homeless adults with a disabling health condition; matched through Coordinated Entry."), 3),
+    (ProgramSpec(INTAKE_ORG, "Recuperative Care Shelter", (C.HOUSING, C.HEALTH), M.REFER,
+                 "Short-term shelter beds for people leaving hospital who have nowhere safe to recover.",
+                 "Adults experiencing homelessness who are discharged from a hospital."), 0),
+    (ProgramSpec(NAVIGATOR_ORG, "Eastside Family Rapid Re-Housing", (C.HOUSING,), M.APPLY,
+                 "Move-in costs and up to 12 months of rent for families with children, with a housing navigator.",
+                 "Families with children experiencing homelessness, referred through Coordinated Entry."), 13),
+    (ProgramSpec(CE_LEAD_ORG, "Metro Housing-Only Placement", (C.HOUSING,), M.APPLY,
+                 "Permanent units set aside in affordable buildings, without required services.",
+                 "Households experiencing homelessness, matched from the priority list."), 9),
+)
+# Open vacancies: (program, days since opened, bedrooms).
+OPEN_VACANCIES: tuple[tuple[str, int, int], ...] = (
+    ("Crenshaw Supportive Housing", 1, 1), ("Crenshaw Supportive Housing", 23, 1), ("Recuperative Care Shelter", 3, 1),
+    ("Permanent Supportive Housing", 60, 1), ("Permanent Supportive Housing", 14, 2), ("Rapid Re-Housing", 9, 2),
+    ("Rapid Re-Housing", 41, 1), ("Emergency Shelter Bed", 2, 1), ("Youth Transitional Housing", 18, 1),
+    ("Eastside Family Rapid Re-Housing", 30, 3), ("Metro Housing-Only Placement", 6, 2), ("Metro Housing-Only Placement", 52, 1),
+)
+ASSESSED_CLIENTS = 104  # 100 stay on the list; the successful referrals below take the rest off
+
+
+class CeReferralSpec(NamedTuple):
+    vacancy: int | None  # an index into OPEN_VACANCIES, or None: a vacancy of its own that this referral fills
+    program: str
+    days_ago: int  # when the referral was made
+    acknowledged_after: int | None  # days after the referral
+    result: int | None  # 4.20.D
+    resolved_after: int | None
+    not_housed_reason: str | None = None
+
+
+CE_REFERRALS: tuple[CeReferralSpec, ...] = (
+    # Waiting for the provider to acknowledge, for various days.
+    CeReferralSpec(0, "Crenshaw Supportive Housing", 0, None, None, None),
+    CeReferralSpec(2, "Recuperative Care Shelter", 1, None, None, None),
+    CeReferralSpec(5, "Rapid Re-Housing", 4, None, None, None),
+    CeReferralSpec(4, "Permanent Supportive Housing", 8, None, None, None),
+    CeReferralSpec(1, "Crenshaw Supportive Housing", 15, None, None, None),
+    # Acknowledged, not yet resolved.
+    CeReferralSpec(10, "Metro Housing-Only Placement", 5, 1, None, None),
+    CeReferralSpec(8, "Youth Transitional Housing", 12, 2, None, None),
+    CeReferralSpec(3, "Permanent Supportive Housing", 20, 3, None, None),
+    # Resolved: housed (an enrollment with a move-in), each filling a vacancy of its own.
+    CeReferralSpec(None, "Permanent Supportive Housing", 40, 2, 1, 10),
+    CeReferralSpec(None, "Rapid Re-Housing", 25, 1, 1, 8),
+    CeReferralSpec(None, "Crenshaw Supportive Housing", 18, 1, 1, 6),
+    CeReferralSpec(None, "Emergency Shelter Bed", 3, 0, 1, 1),
+    # Resolved without housing: the client rejected (2) or the provider did (3); one with the reason why.
+    CeReferralSpec(6, "Rapid Re-Housing", 35, 2, 2, 5, "CLIENT_HOUSED_ELSEWHERE"),
+    CeReferralSpec(11, "Metro Housing-Only Placement", 28, 1, 2, 4),
+    CeReferralSpec(9, "Eastside Family Rapid Re-Housing", 22, 3, 3, 6),
+    CeReferralSpec(1, "Crenshaw Supportive Housing", 21, 1, 3, 3),
+)
+# For the filled vacancies of the housed referrals: days open before the referral.
+FILLED_VACANCY_LEAD_DAYS = 5
+EVENT_TYPE_FOR_PROJECT = {0: 10, 1: 10, 2: 11, 13: 13, 3: 14, 9: 15, 10: 15}  # as the CE resolvers map them
+STATUS_FOR_RESULT = {1: S.GOT_HELP, 2: S.NO_LONGER_INTERESTED, 3: S.NOT_ELIGIBLE}
+CE_LOCATION = "Downtown Access Center"
+
+CE_FIRST_NAMES = (
+    "Alicia", "Bernard", "Camila", "Dmitri", "Esperanza", "Franklin", "Graciela", "Harold", "Isabel", "Jamal",
+    "Kiana", "Leonard", "Monique", "Nestor", "Olivia", "Percy", "Quiana", "Raul", "Shirley", "Thanh",
+    "Ursula", "Victor", "Wanda", "Xavier", "Yolanda", "Zachary", "Arturo", "Bianca", "Cedric", "Dolores",
+)
+CE_LAST_NAMES = (
+    "Acosta", "Bell", "Campos", "Dixon", "Espinoza", "Foster", "Garza", "Hughes", "Ibarra", "Jenkins",
+    "Kaur", "Lopez", "Moreno", "Nash", "Owens", "Pacheco", "Quintero", "Russell", "Sandoval", "Tate",
+    "Underwood", "Valencia", "Watts", "Yang", "Zamora", "Baker", "Cervantes", "Duarte",
+)
+RACES = ("AmIndAKNative", "Asian", "BlackAfAmerican", "HispanicLatinaeo", "MidEastNAfrican", "NativeHIPacific", "White")
+RACE_WEIGHTS = (2, 6, 34, 36, 2, 1, 19)
+HOUSEHOLD_WEIGHTS = {"INDIVIDUAL": 70, "FAMILY": 20, "YOUTH": 10}
+
+
+@dataclass
+class _Ce:
+    """What the CE stage made: counts for the summary and the outbox events for the week."""
+
+    seekers: int
+    referrals: int
+    events: list[dict[str, Any]]
+
+
+def _ce_event(subject: SubjectType, subject_id: int, kind: EventKind, at: datetime, actor: User | None, org_id: int | None,
+              change: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "subject_type": subject,
+        "subject_id": subject_id,
+        "kind": kind,
+        "actor_user_id": actor.id if actor else None,
+        "actor_organization_id": org_id if actor else None,
+        "source": ChangeSource.DASHBOARD,
+        "change": change,
+        "at": at,
+    }
+
+
+def _hmis_client(rng: random.Random, index: int, household: str, today: date) -> dict[str, Any]:
+    """A client's name and HMIS universal data elements, with the gaps real intake leaves."""
+    first, last = CE_FIRST_NAMES[index % len(CE_FIRST_NAMES)], CE_LAST_NAMES[(index * 7) % len(CE_LAST_NAMES)]
+    age = rng.randint(18, 24) if household == "YOUTH" else rng.randint(25, 72)
+    dob_quality = rng.choices((1, 2, 8, 99), weights=(80, 12, 4, 4))[0]
+    dob = None if dob_quality in (8, 99) else date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+    if rng.random() < 0.06:
+        races: list[str] = []
+        race_none: int | None = rng.choice((8, 9))
+    else:
+        races = rng.choices(RACES, weights=RACE_WEIGHTS, k=rng.choice((1, 1, 1, 2)))
+        races = sorted(set(races), key=RACES.index)
+        race_none = None
+    gender = rng.choices((["Woman"], ["Man"], ["NonBinary"], ["Woman", "Transgender"], []), weights=(40, 52, 3, 2, 3))[0]
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name_data_quality": rng.choices((1, 2), weights=(92, 8))[0],
+        "dob": dob,
+        "dob_data_quality": dob_quality,
+        "races": races,
+        "race_none": race_none,
+        "genders": list(gender),
+        "gender_none": None if gender else 9,
+        "veteran_status": 99 if household == "YOUTH" and rng.random() < 0.5 else rng.choices((0, 1, 8, 9), weights=(80, 14, 3, 3))[0],
+    }
+
+
+async def _coordinated_entry(
+    session: AsyncSession, net: _Network, orgs: dict[str, Organization], teams: dict[tuple[str, str], Team], now: datetime
+) -> _Ce:
+    """CA-600's Coordinated Entry: housing programs, vacancies, 104 assessed clients, referrals at every stage.
+
+    Rows are what recordCeAssessment, postVacancy, createCeReferral, acknowledgeCeReferral,
+    resolveCeReferral (after the provider's enrollment) and recordNotHousedReason leave.
+    """
+    rng = random.Random(CE_RANDOM_SEED)
+    today = now.date()
+    coc_id = orgs[CE_LEAD_ORG].coc_id
+    assert coc_id is not None
+    ce_user = net.users["ce"]
+    ce_org = orgs[CE_LEAD_ORG].id
+    ce_team = teams[(CE_LEAD_ORG, "Coordinated Entry")].id
+
+    def at(days_ago: float) -> datetime:
+        return now - timedelta(days=days_ago)
+
+    def day(days_ago: int) -> date:
+        return today - timedelta(days=days_ago)
+
+    # Housing programs: HUD project types and the CoC on the existing ones, then the new ones.
+    for name, project_type in HUD_PROJECT_TYPES.items():
+        net.programs[name].hud_project_type = project_type
+        net.programs[name].coc_id = coc_id
+    new_programs = await _programs_of(session, orgs, [program_spec for program_spec, _ in CE_PROGRAMS], now)
+    for program_spec, project_type in CE_PROGRAMS:
+        new_programs[program_spec.name].hud_project_type = project_type
+        new_programs[program_spec.name].coc_id = coc_id
+    net.programs.update(new_programs)
+    await session.flush()
+    events: list[dict[str, Any]] = []
+
+    def staff_of(program: Program) -> User:
+        return net.program_staff[program.organization_id]
+
+    # Vacancies: the open ones, then one for each housed referral, posted before the referral.
+    vacancies: list[Vacancy] = []
+    for name, days_open, size in OPEN_VACANCIES:
+        program = net.programs[name]
+        vacancies.append(Vacancy(program_id=program.id, description=_unit(size, name), size=size, opened_on=day(days_open),
+                                 eligibility_notes="", created_by_user_id=staff_of(program).id, created_at=at(days_open)))
+    own_vacancy: dict[int, Vacancy] = {}
+    for index, spec in enumerate(CE_REFERRALS):
+        if spec.vacancy is None:
+            program = net.programs[spec.program]
+            days_open = spec.days_ago + FILLED_VACANCY_LEAD_DAYS
+            own_vacancy[index] = Vacancy(program_id=program.id, description=_unit(1, spec.program), size=1, opened_on=day(days_open),
+                                         created_by_user_id=staff_of(program).id, created_at=at(days_open))
+    session.add_all([*vacancies, *own_vacancy.values()])
+    await session.flush()
+    for v in [*vacancies, *own_vacancy.values()]:
+        program = next(p for p in net.programs.values() if p.id == v.program_id)
+        posted = {"action": "POSTED", "programId": v.program_id, "cocId": coc_id, "openedOn": v.opened_on.isoformat()}
+        events.append(_ce_event(SubjectType.VACANCY, v.id, EventKind.CREATED, v.created_at, staff_of(program), program.organization_id, posted))
+
+    # Assessed clients, each placed on the priority list by their assessment.
+    households = [rng.choices(list(HOUSEHOLD_WEIGHTS), weights=list(HOUSEHOLD_WEIGHTS.values()))[0] for _ in range(ASSESSED_CLIENTS)]
+    assessed_days = [rng.randint(1, HISTORY_DAYS) for _ in range(ASSESSED_CLIENTS)]
+    clients = []
+    for index, household in enumerate(households):
+        created = at(assessed_days[index] + rng.uniform(0.01, 0.2))
+        clients.append(Seeker(contact_preference=rng.choice((P.PHONE, P.TEXT, P.NONE)), phone=_ce_phone(index),
+                              created_by_user_id=ce_user.id, created_at=created, updated_at=created,
+                              **_hmis_client(rng, index, household, today)))
+    session.add_all(clients)
+    await session.flush()
+    assessments = []
+    for index, (client, household) in enumerate(zip(clients, households)):
+        score = float(rng.randint(2, 17))
+        days_homeless = rng.choice((rng.randint(14, 364), rng.randint(365, 2400)))
+        size = 1 if household != "FAMILY" else rng.randint(2, 6)
+        eligibility = "; ".join(
+            part for part in (
+                "veteran" if client.veteran_status == 1 else "",
+                "chronic" if days_homeless >= 365 else "",
+                f"family of {size}" if household == "FAMILY" else "",
+                "youth" if household == "YOUTH" else "",
+            ) if part
+        )
+        assessments.append((CeAssessment(
+            seeker_id=client.id, coc_id=coc_id, assessment_date=day(assessed_days[index]), location=CE_LOCATION,
+            assessment_type=rng.choices((1, 2, 3), weights=(20, 10, 70))[0], assessment_level=2, prioritization_status=1,
+            questions=[
+                {"question": "Where did you sleep last night?", "answer": rng.choice(("Outdoors", "Vehicle", "Shelter", "With friends")), "group": "History"},
+                {"question": "Household size", "answer": str(size), "group": "Household"},
+            ],
+            results=[{"type": "Acuity score", "result": f"{score:g}"}],
+            score=score, days_homeless=days_homeless, household_type=household,
+            created_by_user_id=ce_user.id, created_at=client.created_at,
+        ), eligibility))
+    session.add_all([a for a, _ in assessments])
+    await session.flush()
+    entries = [
+        PriorityListEntry(coc_id=coc_id, seeker_id=a.seeker_id, assessment_id=a.id, placed_on=a.assessment_date, score=a.score,
+                          days_homeless=a.days_homeless, household_type=a.household_type, eligibility=eligibility, created_at=a.created_at)
+        for a, eligibility in assessments
+    ]
+    session.add_all(entries)
+    await session.flush()
+    for e, (a, _) in zip(entries, assessments):
+        change: dict[str, Any] = {"action": "PLACED", "cocId": coc_id, "assessmentId": a.id, "score": e.score, "daysHomeless": e.days_homeless}
+        events.append(_ce_event(SubjectType.PRIORITY_LIST, e.id, EventKind.CREATED, a.created_at, ce_user, ce_org, change))
+
+    # CE referrals: to the highest on the list assessed before the referral, each a live Referral too.
+    taken: set[int] = set()
+    ce_events: list[CeEvent] = []
+    referrals: list[Referral] = []
+    histories: list[list[dict[str, Any]]] = []
+    housed: list[tuple[int, CeEvent, PriorityListEntry]] = []
+    for index, spec in enumerate(CE_REFERRALS):
+        program = net.programs[spec.program]
+        vacancy = own_vacancy[index] if spec.vacancy is None else vacancies[spec.vacancy]
+        made = at(spec.days_ago + rng.uniform(0.05, 0.4)) if spec.days_ago else at(rng.uniform(0.02, 0.1))
+        entry = next(
+            e for e in sorted(entries, key=lambda e: (-(e.score or 0), -(e.days_homeless or 0), e.placed_on, e.id))
+            if e.id not in taken and e.created_at < made
+        )
+        taken.add(entry.id)
+        client = next(c for c in clients if c.id == entry.seeker_id)
+        staff = staff_of(program)
+        referral = Referral(
+            kind=ReferralKind.LIVE, status=S.NOT_UPDATED, version=1, seeker_id=client.id, program_id=program.id,
+            program_organization_id=program.organization_id, navigator_id=ce_user.id, navigator_organization_id=ce_org,
+            team_id=ce_team, site_id=None, contact_preference=client.contact_preference, consent=True, consent_at=made,
+            screener_answers=[], created_at=made, updated_at=made,
+        )
+        history: list[dict[str, Any]] = [{"from_status": None, "to_status": S.NOT_UPDATED, "note": None, "changed_by_user_id": ce_user.id,
+                    "source": ChangeSource.DASHBOARD, "at": made}]
+        event = CeEvent(
+            seeker_id=client.id, coc_id=coc_id, event_date=made.date(), event_type=EVENT_TYPE_FOR_PROJECT[program.hud_project_type or 0],
+            location=CE_LOCATION, program_id=program.id, vacancy_id=None, version=1,
+            provider_contact_email=program.contact_emails[0] if program.contact_emails else None,
+            created_by_user_id=ce_user.id, created_at=made, updated_at=made,
+        )
+        event.vacancy_id = vacancy.id
+        ce_events.append(event)
+        referrals.append(referral)
+        histories.append(history)
+        client.updated_at = made
+        if spec.result == 1:
+            housed.append((index, event, entry))
+    session.add_all(referrals)
+    await session.flush()
+    for event, referral in zip(ce_events, referrals):
+        event.referral_id = referral.id
+    session.add_all(ce_events)
+    await session.flush()
+
+    # What the providers did next, in the order the API would have recorded it.
+    housed_entries = {index: entry for index, _, entry in housed}
+    for index, (spec, event, referral, history) in enumerate(zip(CE_REFERRALS, ce_events, referrals, histories)):
+        program = net.programs[spec.program]
+        staff = staff_of(program)
+        org_id = program.organization_id
+        made = event.created_at
+        change = {"action": "REFERRED", "cocId": coc_id, "eventType": event.event_type, "referralId": referral.id,
+                                  "vacancyId": event.vacancy_id, "version": 1}
+        events.append(_ce_event(SubjectType.CE_EVENT, event.id, EventKind.CREATED, made, ce_user, ce_org, change))
+        opened: dict[str, Any] = {"to": S.NOT_UPDATED.name, "referralKind": ReferralKind.LIVE.name, "comment": None, "version": 1}
+        events.append({**_event(referral, EventKind.CREATED, made, ce_user.id, ChangeSource.DASHBOARD, opened), "actor_organization_id": ce_org})
+        if spec.acknowledged_after is not None:
+            acknowledged = min(made + timedelta(days=spec.acknowledged_after, hours=rng.uniform(1, 6)), now)
+            event.acknowledged_on = acknowledged.date()
+            event.provider_contact_name = staff.name
+            event.provider_contact_email = staff.email
+            event.version += 1
+            event.updated_at = acknowledged
+            change = {"action": "ACKNOWLEDGED", "cocId": coc_id, "acknowledgedOn": event.acknowledged_on.isoformat(), "version": event.version}
+            events.append(_ce_event(SubjectType.CE_EVENT, event.id, EventKind.STATUS_CHANGED, acknowledged, staff, org_id, change))
+        if spec.result is not None and spec.resolved_after is not None:
+            resolved = min(made + timedelta(days=spec.resolved_after, hours=rng.uniform(6, 9)), now)
+            event.result = spec.result
+            event.result_date = resolved.date()
+            event.version += 1
+            if spec.result == 1:
+                entry = housed_entries[index]
+                enrollment = await _housed_enrollment(session, event, program, staff, resolved, today)
+                event.resulting_enrollment_id = enrollment.id
+                event.enrollment_id = enrollment.id
+                vacancy = own_vacancy[index]
+                vacancy.filled_on = event.result_date
+                vacancy.filled_by_enrollment_id = enrollment.id
+                change = {"action": "FILLED", "cocId": coc_id, "enrollmentId": enrollment.id, "filledOn": event.result_date.isoformat()}
+                events.append(_ce_event(SubjectType.VACANCY, vacancy.id, EventKind.STATUS_CHANGED, resolved, staff, org_id, change))
+                entry.left_on = event.result_date
+                entry.left_reason = "HOUSED"
+                change = {"action": "HOUSED", "cocId": coc_id, "ceEventId": event.id}
+                events.append(_ce_event(SubjectType.PRIORITY_LIST, entry.id, EventKind.STATUS_CHANGED, resolved, staff, org_id, change))
+            change = {"action": "RESOLVED", "cocId": coc_id, "result": spec.result, "resultDate": event.result_date.isoformat(), "version": event.version}
+            events.append(_ce_event(SubjectType.CE_EVENT, event.id, EventKind.STATUS_CHANGED, resolved, staff, org_id, change))
+            status = STATUS_FOR_RESULT[spec.result]
+            note = hud.label(hud.REFERRAL_RESULT, spec.result)
+            history.append({"from_status": S.NOT_UPDATED, "to_status": status, "note": note, "changed_by_user_id": staff.id,
+                            "source": ChangeSource.DASHBOARD, "at": resolved})
+            referral.status = status
+            referral.version = 2
+            referral.updated_at = resolved
+            changed = {"from": S.NOT_UPDATED.name, "to": status.name, "note": note, "version": 2}
+            events.append({**_event(referral, EventKind.STATUS_CHANGED, resolved, staff.id, ChangeSource.DASHBOARD, changed),
+                           "actor_organization_id": org_id})
+            event.updated_at = resolved
+            if spec.not_housed_reason is not None:
+                noted = min(resolved + timedelta(hours=2), now)
+                event.not_housed_reason = spec.not_housed_reason
+                event.version += 1
+                event.updated_at = noted
+                change = {"action": "NOT_HOUSED_REASON", "cocId": coc_id, "reason": spec.not_housed_reason, "version": event.version}
+                events.append(_ce_event(SubjectType.CE_EVENT, event.id, EventKind.STATUS_CHANGED, noted, ce_user, ce_org, change))
+        client = next(c for c in clients if c.id == event.seeker_id)
+        client.updated_at = max(client.updated_at, referral.updated_at)
+    await session.flush()
+    await session.execute(
+        insert(StatusChange),
+        [{**row, "referral_id": r.id} for r, rows in zip(referrals, histories) for row in rows],
+        execution_options={"render_nulls": True},
+    )
+    return _Ce(seekers=len(clients), referrals=len(referrals), events=events)
+
+
+def _ce_phone(index: int) -> str:
+    """Fictional like _phone's, on area codes the navigators' seekers (and the demo seeker) do not use for them."""
+    n = 60 + index
+    digits = n % 100
+    return f"+1{AREA_CODES[(digits + 2 + n // 100) % len(AREA_CODES)]}55501{digits:02d}"
+
+
+def _unit(size: int, program: str) -> str:
+    return "One bed" if program in {"Emergency Shelter Bed", "Recuperative Care Shelter", "Youth Transitional Housing"} else (
+        "Studio apartment" if size == 1 else f"{size}-bedroom apartment"
+    )
+
+
+async def _housed_enrollment(
+    session: AsyncSession, event: CeEvent, program: Program, staff: User, resolved: datetime, today: date
+) -> Enrollment:
+    """The provider's enrollment of the client, entered on the result date, moved in a few days later."""
+    household = Household(created_at=resolved)
+    session.add(household)
+    await session.flush()
+    entry = resolved.date()
+    enrollment = Enrollment(
+        seeker_id=event.seeker_id, program_id=program.id, household_id=household.id, entry_date=entry, relationship_to_hoh=1,
+        prior_living_situation=116, enrollment_coc=COC[0], disabling_condition=1 if program.hud_project_type == 3 else 0,
+        move_in_date=min(entry + timedelta(days=3), today) if program.hud_project_type in (3, 9, 13) else None,
+        created_by_user_id=staff.id, created_at=resolved, updated_at=resolved,
+    )
+    session.add(enrollment)
+    await session.flush()
+    return enrollment

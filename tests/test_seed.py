@@ -9,19 +9,26 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import phonenumbers
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from db import migrate
-from db.accounts import Membership, Organization, Role, Site, User
+from db import hud, migrate
+from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, User
 from db.base import utcnow
+from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
+from db.enrollments import Enrollment
+from db.events import OutboxEvent, SubjectType
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
 from db.seed import DEMO_DOMAIN, DEMO_PASSWORD, SeedSummary, seed_demo
 from db.seekers import ContactPreference, Seeker
+from db.settings import Settings
+from web.app import create_app
 
 DEMO_ACCOUNTS = ("seeker", "navigator", "intake", "ce", "admin")
 
@@ -108,9 +115,13 @@ async def test_seekers_have_every_preference_and_valid_contact_details(seeded: t
         navigators = set(
             (await session.scalars(select(Membership.user_id).where(Membership.role == Role.NAVIGATOR))).all()
         )
+        # Coordinated Entry's assessed clients are the CE managers' profiles.
+        ce_managers = set(
+            (await session.scalars(select(Membership.user_id).where(Membership.role == Role.CE_MANAGER))).all()
+        )
     assert {s.contact_preference for s in seekers} == set(ContactPreference)
     for seeker in seekers:
-        assert seeker.created_by_user_id in navigators
+        assert seeker.created_by_user_id in navigators | ce_managers
         assert seeker.created_at <= seeker.updated_at
         if seeker.contact_preference is ContactPreference.EMAIL:
             assert seeker.email
@@ -171,6 +182,7 @@ async def test_referrals_are_consistent_with_how_the_api_makes_them(seeded: tupl
         }
         changes = (await session.scalars(select(StatusChange).order_by(StatusChange.id))).all()
         comments = (await session.scalars(select(Comment))).all()
+        ce_referrals = set((await session.scalars(select(CeEvent.referral_id))).all())
     assert {r.status for r in referrals} == set(ReferralStatus)
     assert {r.kind for r in referrals} == set(ReferralKind)
     history: dict[int, list[StatusChange]] = {}
@@ -192,9 +204,12 @@ async def test_referrals_are_consistent_with_how_the_api_makes_them(seeded: tupl
         else:
             assert program.connect_mode is not ConnectMode.EXTERNAL and not (site and site.tracking_only)
             assert r.consent and r.consent_at == r.created_at
-            assert [a["key"] for a in r.screener_answers] == [
-                q["key"] for q in program.screener if q["required"] or q["key"] in {a["key"] for a in r.screener_answers}
-            ]
+            if r.id in ce_referrals:  # createCeReferral asks no screener questions
+                assert r.screener_answers == []
+            else:
+                assert [a["key"] for a in r.screener_answers] == [
+                    q["key"] for q in program.screener if q["required"] or q["key"] in {a["key"] for a in r.screener_answers}
+                ]
         if r.kind is not ReferralKind.LIVE:
             assert not r.consent and r.consent_at is None and r.screener_answers == []
         if r.navigator_id is None:  # a self-referral
@@ -202,7 +217,8 @@ async def test_referrals_are_consistent_with_how_the_api_makes_them(seeded: tupl
         else:
             assert r.navigator_organization_id is not None
             membership = memberships[(r.navigator_id, r.navigator_organization_id)]
-            assert membership.role is Role.NAVIGATOR
+            # createCeReferral opens the referral as the CoC's CE manager.
+            assert membership.role is (Role.CE_MANAGER if r.id in ce_referrals else Role.NAVIGATOR)
             assert (r.team_id, r.site_id) == (membership.team_id, membership.site_id)
 
         steps = history[r.id]
@@ -220,7 +236,11 @@ async def test_referrals_are_consistent_with_how_the_api_makes_them(seeded: tupl
     assert all(now - timedelta(days=61) < r.created_at <= r.updated_at <= now for r in referrals)
     assert all(r.created_at.tzinfo is not None for r in referrals)
     for seeker in seekers.values():
-        assert seeker.updated_at == max(r.updated_at for r in referrals if r.seeker_id == seeker.id)
+        own = [r.updated_at for r in referrals if r.seeker_id == seeker.id]
+        if own:  # assessed clients not yet referred anywhere have none
+            assert seeker.updated_at == max(own)
+        else:
+            assert seeker.updated_at == seeker.created_at
 
 
 async def test_every_dashboard_has_something_to_show(seeded: tuple[Database, SeedSummary]) -> None:
@@ -301,3 +321,150 @@ async def test_refuses_outside_development(monkeypatch: pytest.MonkeyPatch, empt
         await seed_demo(empty_db, if_empty=True)
     assert await _count(empty_db, Organization) == 0
     assert await _count(empty_db, User) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Coordinated Entry
+# ---------------------------------------------------------------------------------------------
+
+HOUSING_TYPES = {0, 2, 3, 9, 13}  # ES, TH, PSH, PH housing only, RRH
+
+
+async def test_coordinated_entry_has_a_small_cocs_picture(seeded: tuple[Database, SeedSummary]) -> None:
+    db, _ = seeded
+    async with db.read() as session:
+        coc = await session.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == "CA-600"))
+        assert coc is not None
+        housing = (await session.scalars(select(Program).where(Program.hud_project_type.is_not(None)))).all()
+        vacancies = (await session.scalars(select(Vacancy))).all()
+        entries = (await session.scalars(select(PriorityListEntry))).all()
+        assessments = {a.id: a for a in (await session.scalars(select(CeAssessment))).all()}
+        events = (await session.scalars(select(CeEvent).order_by(CeEvent.id))).all()
+        referrals = {r.id: r for r in (await session.scalars(select(Referral))).all()}
+        enrollments = {e.id: e for e in (await session.scalars(select(Enrollment))).all()}
+        seekers = {s.id: s for s in (await session.scalars(select(Seeker))).all()}
+        intake_org = await session.scalar(
+            select(Membership.organization_id).join(User, User.id == Membership.user_id).where(User.email == f"intake@{DEMO_DOMAIN}")
+        )
+        outbox = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq))).all()
+    today = utcnow().date()
+
+    assert {p.hud_project_type for p in housing} == HOUSING_TYPES
+    assert all(p.coc_id == coc.id for p in housing)
+    by_id = {p.id: p for p in housing}
+    open_vacancies = [v for v in vacancies if v.filled_on is None]
+    assert len(open_vacancies) == 12 and len(vacancies) - len(open_vacancies) >= 2
+    assert all(v.program_id in by_id for v in vacancies)
+    days_vacant = {(today - v.opened_on).days for v in open_vacancies}
+    assert min(days_vacant) == 1 and max(days_vacant) == 60 and len(days_vacant) >= 10
+    assert any(by_id[v.program_id].organization_id == intake_org for v in open_vacancies)
+
+    open_entries = [e for e in entries if e.coc_id == coc.id and e.left_on is None]
+    assert len(open_entries) == 100
+    assert len({e.seeker_id for e in open_entries}) == 100  # one open entry per client and CoC
+    assert {e.household_type for e in open_entries} == {"INDIVIDUAL", "FAMILY", "YOUTH"}
+    for entry in entries:
+        a = assessments[entry.assessment_id]
+        assert (a.seeker_id, a.coc_id, a.score, a.days_homeless, a.household_type) == (
+            entry.seeker_id, entry.coc_id, entry.score, entry.days_homeless, entry.household_type
+        )
+        assert a.prioritization_status == 1 and entry.placed_on == a.assessment_date <= today
+        assert hud.is_code(hud.ASSESSMENT_TYPE, a.assessment_type) and hud.is_code(hud.ASSESSMENT_LEVEL, a.assessment_level)
+        client = seekers[entry.seeker_id]
+        assert hud.is_code(hud.NAME_DATA_QUALITY, client.name_data_quality)
+        assert hud.is_code(hud.DOB_DATA_QUALITY, client.dob_data_quality)
+        assert (client.dob is not None) == (client.dob_data_quality in (1, 2))
+        assert hud.is_code(hud.NO_YES_REASONS, client.veteran_status)
+        assert bool(client.races) != (client.race_none is not None)
+    assert len({seekers[e.seeker_id].veteran_status for e in entries}) > 2
+
+    stages = Counter(
+        "waiting" if e.acknowledged_on is None and e.result is None else "acknowledged" if e.result is None else f"result {e.result}"
+        for e in events
+    )
+    assert stages["waiting"] >= 3 and stages["acknowledged"] >= 2
+    assert stages["result 1"] >= 2 and stages["result 2"] >= 2 and stages["result 3"] >= 2
+    assert len({(today - e.event_date).days for e in events if e.acknowledged_on is None}) >= 3
+    assert sum(e.not_housed_reason is not None for e in events) == 1
+    for e in events:
+        assert e.referral_id is not None and e.program_id is not None and e.vacancy_id is not None
+        referral = referrals[e.referral_id]
+        assert (referral.seeker_id, referral.program_id, referral.kind) == (e.seeker_id, e.program_id, ReferralKind.LIVE)
+        assert e.event_type == {0: 10, 2: 11, 13: 13, 3: 14, 9: 15}[by_id[e.program_id].hud_project_type or 0]
+        expected = {None: ReferralStatus.NOT_UPDATED, 1: ReferralStatus.GOT_HELP, 2: ReferralStatus.NO_LONGER_INTERESTED,
+                    3: ReferralStatus.NOT_ELIGIBLE}
+        assert referral.status is expected[e.result]
+        assert e.version == 1 + (e.acknowledged_on is not None) + (e.result is not None) + (e.not_housed_reason is not None)
+        vacancy = next(v for v in vacancies if v.id == e.vacancy_id)
+        assert vacancy.opened_on <= e.event_date <= (e.acknowledged_on or e.event_date) <= (e.result_date or today) <= today
+        if e.result == 1:
+            enrollment = enrollments[e.resulting_enrollment_id or 0]
+            assert (enrollment.seeker_id, enrollment.program_id) == (e.seeker_id, e.program_id)
+            assert enrollment.entry_date == e.result_date and e.enrollment_id == enrollment.id
+            assert vacancy.filled_by_enrollment_id == enrollment.id and vacancy.filled_on == e.result_date
+            left = next(x for x in entries if x.seeker_id == e.seeker_id)
+            assert (left.left_on, left.left_reason) == (e.result_date, "HOUSED")
+        else:
+            assert e.resulting_enrollment_id is None
+    assert any(e.move_in_date is not None for e in enrollments.values())
+
+    # The week's outbox: CE, vacancy and priority list changes beside the referrals', in time order.
+    subjects = {o.subject_type for o in outbox}
+    assert {SubjectType.CE_EVENT, SubjectType.VACANCY, SubjectType.PRIORITY_LIST, SubjectType.REFERRAL} <= subjects
+    assert [o.at for o in outbox] == sorted(o.at for o in outbox)
+    assert all(utcnow() - timedelta(days=7, minutes=5) <= o.at for o in outbox)
+    actions = {o.change.get("action") for o in outbox if o.subject_type is SubjectType.CE_EVENT}
+    assert {"REFERRED", "ACKNOWLEDGED", "RESOLVED"} <= actions
+
+
+CE_QUERY = """
+query($coc: String!) {
+  priorityList(cocCode: $coc, first: 50) {
+    totalCount pageInfo { hasNextPage } edges { node { id score householdType seeker { firstName } } }
+  }
+  vacancies(cocCode: $coc, open: true) { id daysVacant program { name } }
+  ceEvents(cocCode: $coc, first: 50) { totalCount edges { node { id status daysWaiting notHousedReason } } }
+  wallboard(cocCode: $coc) {
+    vacancies { id programName daysVacant }
+    priorityHead(first: 3) { initials score }
+    ceWaiting { id initials programName daysWaiting }
+  }
+}
+"""
+
+
+async def test_the_ce_manager_sees_it_through_the_api(seeded: tuple[Database, SeedSummary]) -> None:
+    db, _ = seeded
+    settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            login = await http.post("/auth/login", json={"email": f"ce@{DEMO_DOMAIN}", "password": DEMO_PASSWORD})
+            assert login.status_code == 200, login.text
+            headers = {"authorization": f"Bearer {login.json()['token']}"}
+            response = await http.post("/graphql", json={"query": CE_QUERY, "variables": {"coc": "CA-600"}}, headers=headers)
+            body = response.json()
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+    assert not body.get("errors"), body
+    data = body["data"]
+    listed = data["priorityList"]
+    assert listed["totalCount"] == 100 and len(listed["edges"]) == 50 and listed["pageInfo"]["hasNextPage"]
+    scores = [edge["node"]["score"] for edge in listed["edges"]]
+    assert scores == sorted(scores, reverse=True)
+    assert len(data["vacancies"]) == 12
+    assert sorted(v["daysVacant"] for v in data["vacancies"])[::11] == [1, 60]
+    statuses = Counter(edge["node"]["status"] for edge in data["ceEvents"]["edges"])
+    assert set(statuses) == {"WAITING", "ACKNOWLEDGED", "RESOLVED"} and data["ceEvents"]["totalCount"] == sum(statuses.values())
+    assert sum(edge["node"]["notHousedReason"] is not None for edge in data["ceEvents"]["edges"]) == 1
+    wall = data["wallboard"]
+    assert len(wall["vacancies"]) == 12 and len(wall["priorityHead"]) == 3
+    assert len(wall["ceWaiting"]) == statuses["WAITING"] and len({w["daysWaiting"] for w in wall["ceWaiting"]}) >= 3
