@@ -1,0 +1,189 @@
+"""The Coordinated Entry cycle across browsers: the CE manager refers a client on the priority list
+to a vacancy, the provider (intake@) acknowledges and resolves it, and the wall and the CE page
+follow live without a reload."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, ViewportSize, expect
+
+from tests.browser.conftest import Server, SignIn
+from tests.browser.test_dashboards import AXE, axe_violations, demo_seeker
+
+COC = "CA-600"
+WALL: ViewportSize = {"width": 1920, "height": 1080}
+
+OUR_PROGRAMS = """
+query { viewer { organization { id cocCode } }
+  programs(first: 100) { edges { node { id name categories organization { id } } } } }"""
+VACANCIES = "query($coc: String!) { vacancies(cocCode: $coc, open: true) { id programId description } }"
+POST_VACANCY = "mutation($input: PostVacancyInput!) { postVacancy(input: $input) { id programId description } }"
+PRIORITY_PAGE = """
+query($coc: String!, $after: String) { priorityList(cocCode: $coc, first: 100, after: $after) {
+  totalCount edges { node { id seeker { id } } } pageInfo { hasNextPage endCursor } } }"""
+RECORD_ASSESSMENT = "mutation($input: RecordCeAssessmentInput!) { recordCeAssessment(input: $input) { id priorityListEntry { id } } }"
+CE_EVENTS = "query($coc: String!) { ceEvents(cocCode: $coc, first: 100) { edges { node { id referralId seeker { id } status } } } }"
+CREATE_ENROLLMENT = "mutation($input: CreateEnrollmentInput!) { createEnrollment(input: $input) { id } }"
+
+
+def _post(server: Server, who: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """Like Server.graphql, but hands back the errors instead of failing on them."""
+    return server.post_json("/graphql", {"query": query, "variables": variables}, token=server.token(who))
+
+
+def vacancy_of_intake(server: Server) -> dict[str, Any]:
+    """An open vacancy at a program of intake@'s organization: one already there, or one intake@ posts."""
+    existing: list[dict[str, Any]] = server.graphql("intake", VACANCIES, {"coc": COC})["vacancies"]
+    if existing:
+        return existing[0]
+    data = server.graphql("intake", OUR_PROGRAMS)
+    org = data["viewer"]["organization"]["id"]
+    ours = [e["node"] for e in data["programs"]["edges"] if e["node"]["organization"]["id"] == org]
+    assert ours, "intake@'s organization has no programs"
+    ours.sort(key=lambda p: "HOUSING" not in p["categories"])
+    description = "Browser test: one-bedroom unit"
+    for program in ours:
+        answer = _post(server, "intake", POST_VACANCY, {"input": {"programId": program["id"], "description": description}})
+        if not answer.get("errors"):
+            vacancy: dict[str, Any] = answer["data"]["postVacancy"]
+            return vacancy
+    pytest.fail("none of intake@'s programs takes a vacancy: the demo seed should give intake@'s organization a HUD housing project")
+
+
+def entry_for(server: Server, seeker_id: str) -> str:
+    """The seeker's open entry on CA-600's priority list, placing them on it (as ce@) if need be."""
+    after: str | None = None
+    while True:
+        page = server.graphql("ce", PRIORITY_PAGE, {"coc": COC, "after": after})["priorityList"]
+        for edge in page["edges"]:
+            if edge["node"]["seeker"]["id"] == seeker_id:
+                entry_id: str = edge["node"]["id"]
+                return entry_id
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assessment = server.graphql(
+        "ce",
+        RECORD_ASSESSMENT,
+        {
+            "input": {
+                "seekerId": seeker_id,
+                "cocCode": COC,
+                "assessmentDate": datetime.date.today().isoformat(),
+                "location": "Downtown Access Center",
+                "assessmentType": 3,
+                "assessmentLevel": 2,
+                "prioritizationStatus": 1,
+                "score": 1000,
+                "daysHomeless": 400,
+                "householdType": "INDIVIDUAL",
+            }
+        },
+    )["recordCeAssessment"]
+    assert assessment["priorityListEntry"], assessment
+    placed: str = assessment["priorityListEntry"]["id"]
+    return placed
+
+
+def _same_document(*pages: Page) -> None:
+    for page in pages:
+        assert page.evaluate("window.__sameDocument") is True, "a page reloaded"
+
+
+def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
+    vacancy = vacancy_of_intake(server)
+    seeker = demo_seeker(server)
+    entry_id = entry_for(server, seeker["id"])
+
+    wall = sign_in("ce", viewport=WALL)
+    wall.wait_for_url("**/wall/**")
+    expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_be_visible()
+    expect(wall.get_by_test_id("wall-priority").first).to_be_visible()
+
+    ce = sign_in("ce")
+    ce.wait_for_url("**/wall/**")
+    ce.get_by_role("link", name="Coordinated Entry page").click()
+    ce.wait_for_url("**/ce")
+    expect(ce.get_by_role("heading", name=f"Coordinated Entry · {COC}")).to_be_visible()
+    expect(ce.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(ce.get_by_test_id("priority-entry").first).to_be_visible()
+
+    intake = sign_in("intake")
+    intake.wait_for_url("**/program")
+    expect(intake.get_by_test_id("live-indicator")).to_have_text("Live")
+    for page in (wall, ce, intake):
+        page.evaluate("window.__sameDocument = true")
+
+    # The CE manager refers the client to the vacancy, picking them off the list.
+    while ce.locator(f'[data-testid="priority-entry"][data-entry-id="{entry_id}"]').count() == 0:
+        ce.get_by_role("button", name="Load more").click()
+        ce.wait_for_timeout(300)
+    card = ce.locator(f'[data-testid="vacancy"][data-vacancy-id="{vacancy["id"]}"]')
+    card.get_by_role("button", name="Refer to this vacancy").click()
+    form = card.get_by_test_id("refer-form")
+    form.get_by_label("Client on the priority list").select_option(entry_id)
+    form.get_by_role("button", name="Refer", exact=True).click()
+    waiting = ce.get_by_test_id("stage-WAITING").get_by_test_id("ce-event").filter(has_text=seeker["lastName"])
+    expect(waiting.first).to_be_visible()
+    events = server.graphql("ce", CE_EVENTS, {"coc": COC})["ceEvents"]["edges"]
+    mine = [e["node"] for e in events if e["node"]["seeker"]["id"] == seeker["id"] and e["node"]["status"] == "WAITING"]
+    assert mine, events
+    event = mine[-1]
+    ce_row = ce.locator(f'[data-testid="ce-event"][data-ce-event-id="{event["id"]}"]')
+    expect(ce_row).to_have_attribute("data-status", "WAITING")
+
+    # The wall shows it waiting for acknowledgement, live.
+    wall_row = wall.locator(f'[data-testid="wall-ce-waiting"][data-ce-event-id="{event["id"]}"]')
+    expect(wall_row).to_be_visible(timeout=3000)
+    expect(wall_row).not_to_contain_text(seeker["lastName"])  # initials only
+
+    # The provider sees it arrive, and acknowledges it with its contact pre-filled.
+    workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
+    expect(workflow).to_be_visible(timeout=3000)
+    expect(workflow.get_by_label("Contact name")).to_have_value("Priya Shah")
+    expect(workflow.get_by_label("Contact email")).to_have_value("intake@demo.referloop.org")
+    workflow.get_by_label("Contact phone").fill("+13105550142")
+    workflow.get_by_role("button", name="Acknowledge").click()
+    expect(workflow).to_have_attribute("data-ce-status", "ACKNOWLEDGED")
+    expect(ce_row).to_have_attribute("data-status", "ACKNOWLEDGED", timeout=3000)
+    expect(ce_row).to_contain_text("Priya Shah")
+    expect(wall_row).to_have_count(0, timeout=3000)
+
+    # The client is enrolled (through the API), and the provider resolves it: housed.
+    server.graphql(
+        "intake",
+        CREATE_ENROLLMENT,
+        {"input": {"programId": vacancy["programId"], "entryDate": datetime.date.today().isoformat(), "members": [{"seekerId": seeker["id"], "relationshipToHoH": 1}]}},
+    )
+    workflow.get_by_label("Accepted: the client was housed").check()
+    picker = workflow.get_by_label("The client's enrollment in this program")
+    expect(picker.locator("option:not([value=''])")).to_have_count(1)
+    expect(picker).not_to_have_value("")
+    workflow.get_by_role("button", name="Resolve").click()
+    expect(workflow).to_have_attribute("data-ce-status", "RESOLVED")
+    expect(ce_row).to_have_attribute("data-status", "RESOLVED", timeout=3000)
+    expect(ce_row).to_contain_text("Accepted")
+
+    # The vacancy is filled and the client is off the list, on the CE page and the wall alike.
+    expect(card).to_have_count(0, timeout=3000)
+    expect(ce.locator(f'[data-testid="priority-entry"][data-entry-id="{entry_id}"]')).to_have_count(0)
+    expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_have_count(0, timeout=3000)
+    _same_document(wall, ce, intake)
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")
+def test_ce_page_passes_axe_wcag_aa(server: Server, sign_in: SignIn) -> None:
+    vacancy_of_intake(server)
+    entry_for(server, demo_seeker(server)["id"])
+    ce = sign_in("ce")
+    ce.goto("/ce")
+    expect(ce.get_by_test_id("live-indicator")).to_have_text("Live")
+    expect(ce.get_by_test_id("priority-entry").first).to_be_visible()
+    ce.get_by_test_id("vacancy").first.get_by_role("button", name="Refer to this vacancy").click()
+    expect(ce.get_by_test_id("refer-form")).to_be_visible()
+    problems = axe_violations(ce)
+    assert not problems, "\n".join(problems)
