@@ -62,6 +62,7 @@ test-browser: install dashboards chromium
 bench: install
 	$(BIN)/python -m bench.live_and_inbound
 	$(BIN)/python -m bench.notifications
+	$(BIN)/python -m bench.coordinated_entry
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"
