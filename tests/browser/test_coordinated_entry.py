@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import Server, SignIn
+from tests.browser.conftest import Server, SignIn, save_screenshot
 from tests.browser.test_dashboards import AXE, axe_violations, demo_seeker
 
 COC = "CA-600"
@@ -129,6 +129,8 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     form.get_by_role("button", name="Refer", exact=True).click()
     waiting = ce.get_by_test_id("stage-WAITING").get_by_test_id("ce-event").filter(has_text=seeker["lastName"])
     expect(waiting.first).to_be_visible()
+    ce.evaluate("window.scrollTo(0, 0)")
+    save_screenshot(ce, "ce-desktop")
     events = server.graphql("ce", CE_EVENTS, {"coc": COC})["ceEvents"]["edges"]
     mine = [e["node"] for e in events if e["node"]["seeker"]["id"] == seeker["id"] and e["node"]["status"] == "WAITING"]
     assert mine, events
@@ -173,6 +175,42 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(ce.locator(f'[data-testid="priority-entry"][data-entry-id="{entry_id}"]')).to_have_count(0)
     expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_have_count(0, timeout=3000)
     _same_document(wall, ce, intake)
+
+
+CREATE_CE_REFERRAL = "mutation($input: CreateCeReferralInput!) { createCeReferral(input: $input) { id version status } }"
+
+
+def test_provider_resolves_unsuccessfully_and_says_why(server: Server, sign_in: SignIn) -> None:
+    """4.20.D result 3 (provider rejected), then the not-housed reason; the CE page follows live."""
+    vacancy = vacancy_of_intake(server)
+    seeker = demo_seeker(server)
+    entry_id = entry_for(server, seeker["id"])
+    ce = sign_in("ce")
+    ce.goto("/ce")
+    expect(ce.get_by_test_id("live-indicator")).to_have_text("Live")
+    intake = sign_in("intake")
+    intake.wait_for_url("**/program")
+    expect(intake.get_by_test_id("live-indicator")).to_have_text("Live")
+
+    event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
+    ce_row = ce.locator(f'[data-testid="ce-event"][data-ce-event-id="{event["id"]}"]')
+    expect(ce_row).to_have_attribute("data-status", "WAITING", timeout=3000)
+    workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
+    expect(workflow).to_be_visible(timeout=3000)
+    workflow.get_by_role("button", name="Acknowledge").click()
+    expect(workflow).to_have_attribute("data-ce-status", "ACKNOWLEDGED")
+
+    workflow.get_by_label("Unsuccessful: the provider rejected it").check()
+    expect(workflow.get_by_label("The client's enrollment in this program")).to_have_count(0)
+    workflow.get_by_role("button", name="Resolve").click()
+    expect(workflow).to_have_attribute("data-ce-status", "RESOLVED")
+    expect(ce_row).to_have_attribute("data-status", "RESOLVED", timeout=3000)
+    workflow.get_by_label("Why the client was not housed").select_option("NOT_ELIGIBLE")
+    workflow.get_by_role("button", name="Record the reason").click()
+    expect(workflow.get_by_test_id("ce-not-housed")).to_have_count(0)
+    expect(workflow).to_contain_text("Not eligible")
+    expect(ce_row).to_contain_text("Not eligible", timeout=3000)
+    expect(ce.locator(f'[data-testid="vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_be_visible()  # still open
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")
