@@ -388,7 +388,8 @@ class VacancyType:
 
     @strawberry.field
     def program(self) -> WallProgramType:
-        return WallProgramType(name=self.model.program.name, organization_name="")
+        program = self.model.program
+        return WallProgramType(name=program.name, organization_name=program.organization.name)
 
     @strawberry.field
     def program_id(self) -> strawberry.ID:

@@ -592,3 +592,16 @@ async def test_the_ce_tables_sql_and_in_memory_forms_select_the_same_rows(networ
                     checked += 1
                     granted += bool(by_sql) and by_sql != {r.id for r in rows}
     assert checked > 100 and granted > 20, "some viewers see some rows, not all"
+
+
+async def test_a_ce_referral_names_its_vacancys_program_and_provider(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    await refer(api, world, entry, vacancy["id"])
+    named = "{ program { name organizationName } }"
+    events = await api.gql(f'{{ ceEvents(cocCode: "{COC}") {{ edges {{ node {{ vacancy {named} }} }} }} }}', as_=CE)
+    listed = await api.gql(f'{{ vacancies(cocCode: "{COC}", open: true) {named} }}', as_=CE)
+    program = listed["vacancies"][0]["program"]
+    assert events["ceEvents"]["edges"][0]["node"]["vacancy"]["program"] == program
+    assert program["organizationName"] == "Northside Clinic"

@@ -21,8 +21,12 @@ from db.programs import Program
 from resolvers.policy.tables import Condition, Rules, Standing, always, equals, markdown, same
 from resolvers.viewer import Viewer
 
-CE_EVENT_LOAD = (joinedload(CeEvent.program), joinedload(CeEvent.seeker), joinedload(CeEvent.vacancy))
-VACANCY_LOAD = (joinedload(Vacancy.program),)
+CE_EVENT_LOAD = (
+    joinedload(CeEvent.program),
+    joinedload(CeEvent.seeker),
+    joinedload(CeEvent.vacancy).joinedload(Vacancy.program).joinedload(Program.organization),
+)
+VACANCY_LOAD = (joinedload(Vacancy.program).joinedload(Program.organization),)
 ENTRY_LOAD = (joinedload(PriorityListEntry.seeker),)
 
 
