@@ -13,7 +13,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, utcnow
 from db.programs import Program
+from db.referrals import ReferralStatus
 from db.seekers import Seeker
+
+# 2.02.6 project type -> the 4.20.2 event a referral to one of its openings is.
+EVENT_TYPE_FOR_PROJECT = {0: 10, 1: 10, 2: 11, 13: 13, 3: 14, 9: 15, 10: 15}
+# 4.20.D referral result -> the status of the live referral that goes with the CE event.
+STATUS_FOR_RESULT = {
+    1: ReferralStatus.GOT_HELP,
+    2: ReferralStatus.NO_LONGER_INTERESTED,
+    3: ReferralStatus.NOT_ELIGIBLE,
+}
 
 
 class Vacancy(Base):

@@ -32,6 +32,7 @@ RACE_NONE = "1.6"
 # 4.20.2 event types that are referrals to a housing opportunity and carry 4.20.D and 4.20.E.
 HOUSING_REFERRAL_EVENTS = frozenset({10, 11, 12, 13, 14, 15, 17, 18})
 SUCCESSFUL = 1
+YES = 1  # in the no/yes lists (1.7, 1.8)
 
 
 @dataclass(frozen=True)

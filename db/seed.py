@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import hud
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import utcnow
-from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
+from db.coordinated_entry import EVENT_TYPE_FOR_PROJECT, STATUS_FOR_RESULT, CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
 from db.enrollments import Enrollment, Household
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
@@ -1050,8 +1050,6 @@ CE_REFERRALS: tuple[CeReferralSpec, ...] = (
 )
 # For the filled vacancies of the housed referrals: days open before the referral.
 FILLED_VACANCY_LEAD_DAYS = 5
-EVENT_TYPE_FOR_PROJECT = {0: 10, 1: 10, 2: 11, 13: 13, 3: 14, 9: 15, 10: 15}  # as the CE resolvers map them
-STATUS_FOR_RESULT = {1: S.GOT_HELP, 2: S.NO_LONGER_INTERESTED, 3: S.NOT_ELIGIBLE}
 CE_LOCATION = "Downtown Access Center"
 
 CE_FIRST_NAMES = (

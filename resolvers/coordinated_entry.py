@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import hud
 from db.accounts import ContinuumOfCare, Role
 from db.base import utcnow
-from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
+from db.coordinated_entry import EVENT_TYPE_FOR_PROJECT, STATUS_FOR_RESULT, CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.enrollments import Enrollment
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.programs import Program
@@ -126,14 +126,6 @@ class CeEventStatus(enum.Enum):
     RESOLVED = "RESOLVED"
 
 
-# 2.02.6 project type -> the 4.20.2 event a referral to its opening is.
-EVENT_TYPE_FOR_PROJECT = {0: 10, 1: 10, 2: 11, 13: 13, 3: 14, 9: 15, 10: 15}
-# 4.20.D -> the referral's status.
-STATUS_FOR_RESULT = {
-    1: ReferralStatus.GOT_HELP,
-    2: ReferralStatus.NO_LONGER_INTERESTED,
-    3: ReferralStatus.NOT_ELIGIBLE,
-}
 # The ordering keys a CoC's priority_rule may name, and the direction each sorts in (True: descending).
 PRIORITY_KEYS: dict[str, tuple[Any, bool]] = {
     "score": (PriorityListEntry.score, True),
@@ -431,11 +423,35 @@ def priority_order(rule: Sequence[str] | None) -> tuple[list[Any], list[bool]]:
     return columns, directions
 
 
-def _list_filters(coc_id: int, household_type: HouseholdType | None, eligibility: str | None) -> list[Any]:
+def hud_code_list(list_id: str) -> dict[int, str]:
+    """One of HUD's code lists that the project holds (db/hmis/lists.csv), for pickers."""
+    if list_id not in hud.lists():
+        known = ", ".join(sorted(hud.lists()))
+        raise BadInput(f"“{list_id[:20]}” is not a HUD code list Referloop holds; these are: {known}.", field="list")
+    return hud.codes(list_id)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a CE manager narrows the priority list to when matching it against an opening."""
+
+    household_type: HouseholdType | None = None
+    eligibility: str | None = None
+    veteran: bool | None = None
+    min_score: float | None = None
+
+
+def _list_filters(coc_id: int, narrow: ListFilter) -> list[Any]:
     filters: list[Any] = [PriorityListEntry.coc_id == coc_id, PriorityListEntry.left_on.is_(None)]
-    if household_type is not None:
-        filters.append(PriorityListEntry.household_type == household_type.value)
-    filters.extend(every_word_matches(eligibility, PriorityListEntry.eligibility))
+    if narrow.household_type is not None:
+        filters.append(PriorityListEntry.household_type == narrow.household_type.value)
+    filters.extend(every_word_matches(narrow.eligibility, PriorityListEntry.eligibility))
+    if narrow.veteran is not None:
+        # 1.8's "Yes" is a veteran; every other answer (no, doesn't know, prefers not, not collected) is not.
+        veterans = select(Seeker.id).where(Seeker.veteran_status == hud.YES)
+        filters.append(PriorityListEntry.seeker_id.in_(veterans) if narrow.veteran else PriorityListEntry.seeker_id.not_in(veterans))
+    if narrow.min_score is not None:
+        filters.append(PriorityListEntry.score >= narrow.min_score)
     return filters
 
 
@@ -444,8 +460,7 @@ async def priority_list(
     viewer: Viewer,
     *,
     coc_code: str,
-    household_type: HouseholdType | None,
-    eligibility: str | None,
+    narrow: ListFilter,
     first: int,
     after: str | None,
 ) -> PriorityList:
@@ -454,7 +469,7 @@ async def priority_list(
     async with runtime.db.read() as session:
         last_seq = await latest_seq(session)
         coc = await _coc(session, coc_code)
-        filters = [*_list_filters(coc.id, household_type, eligibility), ce_policy.entry_where(viewer)]
+        filters = [*_list_filters(coc.id, narrow), ce_policy.entry_where(viewer)]
         total = await session.scalar(select(func.count()).select_from(PriorityListEntry).where(*filters))
         columns, directions = priority_order(coc.priority_rule)
         stmt = select(PriorityListEntry).where(*filters).options(*ce_policy.ENTRY_LOAD)
@@ -464,7 +479,7 @@ async def priority_list(
 
 async def priority_head(runtime: Runtime, viewer: Viewer, *, coc_code: str, first: int) -> list[PriorityListEntry]:
     return (
-        await priority_list(runtime, viewer, coc_code=coc_code, household_type=None, eligibility=None, first=first, after=None)
+        await priority_list(runtime, viewer, coc_code=coc_code, narrow=ListFilter(), first=first, after=None)
     ).page.items
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncGenerator
 from datetime import date, datetime, timedelta
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
 import strawberry
 
@@ -630,6 +630,10 @@ class CoordinatedEntryCycleQuery:
         coc_code: str,
         household_type: HouseholdType | None = None,
         eligibility: str | None = None,
+        veteran: Annotated[
+            bool | None, strawberry.argument(description="Only veterans (1.8 = yes), or only those who are not.")
+        ] = None,
+        min_score: Annotated[float | None, strawberry.argument(description="Only entries scored at least this.")] = None,
         first: int = 25,
         after: str | None = None,
     ) -> PriorityListConnection:
@@ -637,14 +641,17 @@ class CoordinatedEntryCycleQuery:
             runtime_of(info),
             require_viewer(info),
             coc_code=coc_code,
-            household_type=household_type,
-            eligibility=eligibility,
+            narrow=ce.ListFilter(household_type=household_type, eligibility=eligibility, veteran=veteran, min_score=min_score),
             first=clamp_first(first, 25),
             after=after,
         )
         return PriorityListConnection.of(
             listed.page, lambda e: PriorityListEntryType(model=e), total_count=listed.total_count, last_seq=listed.last_seq
         )
+
+    @field(description="A HUD HMIS code list (e.g. \"3.917\" prior living situation, \"3.12\" destination), in HUD's order.")
+    def hud_codes(self, list: Annotated[str, strawberry.argument(description="The HMIS element number.")]) -> list[HudCodeType]:
+        return [HudCodeType(code=code, label=label) for code, label in ce.hud_code_list(list).items()]
 
     @field(description="The CoC's vacancies: all of them for its CE managers, a provider's own for the provider.")
     async def vacancies(self, info: Info, coc_code: str, open: bool | None = None) -> list[VacancyType]:

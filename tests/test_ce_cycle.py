@@ -36,8 +36,10 @@ mutation($input: RecordCeAssessmentInput!) {
 }
 """
 LIST = """
-query($coc: String!, $household: HouseholdType, $eligibility: String, $first: Int, $after: String) {
-  priorityList(cocCode: $coc, householdType: $household, eligibility: $eligibility, first: $first, after: $after) {
+query($coc: String!, $household: HouseholdType, $eligibility: String, $veteran: Boolean, $minScore: Float,
+      $first: Int, $after: String) {
+  priorityList(cocCode: $coc, householdType: $household, eligibility: $eligibility, veteran: $veteran,
+      minScore: $minScore, first: $first, after: $after) {
     totalCount lastSeq
     pageInfo { hasNextPage endCursor }
     edges { cursor node { id initials score daysHomeless daysOnList placedOn householdType eligibility

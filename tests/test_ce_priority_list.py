@@ -30,7 +30,10 @@ async def _fill(db: Database) -> list[tuple[float, int, date, int]]:
         coc = await s.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == COC))
         assert coc is not None
         for n, (score, days, placed) in enumerate(itertools.product(SCORES, DAYS, PLACED)):
-            seeker = Seeker(first_name=f"P{n}", last_name="Listed", contact_preference=ContactPreference.NONE)
+            seeker = Seeker(
+                first_name=f"P{n}", last_name="Listed", contact_preference=ContactPreference.NONE,
+                veteran_status=1 if n % 4 == 0 else (0 if n % 4 == 1 else 8),
+            )
             s.add(seeker)
             await s.flush()
             a = CeAssessment(
@@ -74,6 +77,16 @@ async def test_pages_follow_the_default_rule_without_gaps_or_repeats(api: Api, n
     assert families == [i for i in everything if i in set(families)] and len(families) == 8
     veterans = await _walk(api, 3, eligibility="veteran")
     assert len(veterans) == 12 and veterans == [i for i in everything if i in set(veterans)]
+    # Veteran status is the client's own 1.8 answer: only "yes" counts, "doesn't know" (8) does not.
+    by_id: dict[str, int] = {str(to_global_id("PriorityListEntry", r[3])): n for n, r in enumerate(rows)}
+    served = await _walk(api, 5, veteran=True)
+    assert sorted(by_id[i] for i in served) == [n for n in range(24) if n % 4 == 0]
+    assert served == [i for i in everything if i in set(served)]
+    others = await _walk(api, 5, veteran=False)
+    assert set(others) == set(everything) - set(served)
+    high = await _walk(api, 4, minScore=7.5, veteran=True)
+    assert high and all(rows[by_id[i]][0] >= 7.5 and by_id[i] % 4 == 0 for i in high)
+    assert len(high) == sum(1 for n, r in enumerate(rows) if r[0] >= 7.5 and n % 4 == 0)
 
 
 async def test_a_cocs_own_rule_orders_and_pages_its_list(api: Api, network: Network, db: Database) -> None:

@@ -202,3 +202,17 @@ async def test_enrolling_is_for_the_programs_own_staff_with_one_head_of_househol
     seen = await api.gql(LIST, {"programId": network["housing"]}, as_=ce)
     assert len(seen["enrollments"]["edges"]) == 2, "the CoC's CE manager reads its programs' enrollments"
     assert (await api.errors(EXIT, {"input": {"enrollmentId": head["id"], "exitDate": "2026-04-01", "destination": 410}}, as_=ce)).codes == ["FORBIDDEN"]
+
+
+HUD_CODES = "query($list: String!) { hudCodes(list: $list) { code label } }"
+
+
+async def test_pickers_read_huds_own_code_lists(api: Api, network: Network) -> None:
+    situations = (await api.gql(HUD_CODES, {"list": "3.917"}, as_="intake@test.example"))["hudCodes"]
+    assert {"code": 118, "label": "Safe Haven"} in situations
+    assert [c["code"] for c in situations][:3] == [8, 9, 99]  # HUD's order, as the CSV holds it
+    destinations = (await api.gql(HUD_CODES, {"list": "3.12"}, as_="intake@test.example"))["hudCodes"]
+    assert len(destinations) == 29 and all(c["label"] for c in destinations)
+    unknown = await api.errors(HUD_CODES, {"list": "9.99" + "x" * 500}, as_="intake@test.example")
+    assert unknown.codes == ["BAD_USER_INPUT"]
+    assert "3.917" in unknown.errors[0]["message"] and "x" * 30 not in unknown.errors[0]["message"]

@@ -26,7 +26,8 @@ query($coc: String!, $after: String) { priorityList(cocCode: $coc, first: 100, a
   totalCount edges { node { id seeker { id } } } pageInfo { hasNextPage endCursor } } }"""
 RECORD_ASSESSMENT = "mutation($input: RecordCeAssessmentInput!) { recordCeAssessment(input: $input) { id priorityListEntry { id } } }"
 CE_EVENTS = "query($coc: String!) { ceEvents(cocCode: $coc, first: 100) { edges { node { id referralId seeker { id } status } } } }"
-CREATE_ENROLLMENT = "mutation($input: CreateEnrollmentInput!) { createEnrollment(input: $input) { id } }"
+ENROLLMENTS = """query($program: ID, $seeker: ID) { enrollments(programId: $program, seekerId: $seeker) {
+  edges { node { id entryDate relationshipToHoH priorLivingSituation } } } }"""
 
 
 def _post(server: Server, who: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -155,16 +156,23 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(ce_row).to_contain_text("Priya Shah")
     expect(wall_row).to_have_count(0, timeout=3000)
 
-    # The client is enrolled (through the API), and the provider resolves it: housed.
-    server.graphql(
-        "intake",
-        CREATE_ENROLLMENT,
-        {"input": {"programId": vacancy["programId"], "entryDate": datetime.date.today().isoformat(), "members": [{"seekerId": seeker["id"], "relationshipToHoH": 1}]}},
-    )
+    # The provider enrolls the client right there, and resolves it: housed.
     workflow.get_by_label("Accepted: the client was housed").check()
     picker = workflow.get_by_label("The client's enrollment in this program")
+    expect(picker.locator("option:not([value=''])")).to_have_count(0)
+    expect(workflow.get_by_role("button", name="Resolve")).to_be_disabled()
+    workflow.get_by_role("button", name="Enroll the client now").click()
+    enroll = workflow.get_by_test_id("ce-enroll")
+    expect(enroll).to_contain_text(f"Enroll {seeker['firstName']} {seeker['lastName']} as head of household")
+    enroll.get_by_label("Prior living situation (3.917)").select_option(label="Safe Haven")
+    enroll.get_by_role("button", name="Enroll", exact=True).click()
+    expect(enroll).to_have_count(0)
     expect(picker.locator("option:not([value=''])")).to_have_count(1)
     expect(picker).not_to_have_value("")
+    enrolled = server.graphql("intake", ENROLLMENTS, {"program": vacancy["programId"], "seeker": seeker["id"]})
+    [made] = [e["node"] for e in enrolled["enrollments"]["edges"]]
+    assert made["entryDate"] == datetime.date.today().isoformat() and made["priorLivingSituation"] == 118, made
+    assert made["relationshipToHoH"] == 1
     workflow.get_by_role("button", name="Resolve").click()
     expect(workflow).to_have_attribute("data-ce-status", "RESOLVED")
     expect(ce_row).to_have_attribute("data-status", "RESOLVED", timeout=3000)
@@ -211,6 +219,31 @@ def test_provider_resolves_unsuccessfully_and_says_why(server: Server, sign_in: 
     expect(workflow).to_contain_text("Not eligible")
     expect(ce_row).to_contain_text("Not eligible", timeout=3000)
     expect(ce.locator(f'[data-testid="vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_be_visible()  # still open
+
+
+ACKNOWLEDGE = """mutation($input: AcknowledgeCeReferralInput!) {
+  acknowledgeCeReferral(input: $input) { id version status } }"""
+
+
+def test_a_stale_acknowledgement_is_explained_and_reloaded(server: Server, sign_in: SignIn) -> None:
+    """CONFLICT: a colleague acknowledged the CE referral since this page loaded, and no push told it."""
+    vacancy = vacancy_of_intake(server)
+    entry_id = entry_for(server, demo_seeker(server)["id"])
+    event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
+    intake = sign_in("intake", route_websocket=lambda ws: None)  # the live channel never comes up here
+    intake.wait_for_url("**/program")
+    workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
+    expect(workflow).to_have_attribute("data-ce-status", "WAITING")
+
+    server.graphql(
+        "intake", ACKNOWLEDGE, {"input": {"ceEventId": event["id"], "acknowledgedOn": datetime.date.today().isoformat(), "expectedVersion": event["version"], "providerContactName": "A colleague"}}
+    )
+    workflow.get_by_role("button", name="Acknowledge").click()
+    alert = intake.get_by_role("alert").filter(has_text="Someone else changed")
+    expect(alert).to_have_attribute("data-code", "CONFLICT")
+    expect(workflow).to_have_attribute("data-ce-status", "ACKNOWLEDGED")  # reloaded: the colleague's acknowledgement
+    expect(workflow).to_contain_text("A colleague")
+    expect(workflow.get_by_test_id("ce-resolve")).to_be_visible()
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")

@@ -12,8 +12,8 @@ fragment CeEventFields on CeEvent {
 }`;
 
 export const PRIORITY_LIST = `
-query PriorityList($cocCode: String!, $householdType: HouseholdType, $eligibility: String, $first: Int!, $after: String) {
-  priorityList(cocCode: $cocCode, householdType: $householdType, eligibility: $eligibility, first: $first, after: $after) {
+query PriorityList($cocCode: String!, $householdType: HouseholdType, $eligibility: String, $veteran: Boolean, $first: Int!, $after: String) {
+  priorityList(cocCode: $cocCode, householdType: $householdType, eligibility: $eligibility, veteran: $veteran, first: $first, after: $after) {
     totalCount lastSeq
     edges { node { id initials score daysHomeless daysOnList placedOn householdType eligibility seeker { id firstName lastName } } }
     pageInfo { hasNextPage endCursor }
@@ -67,6 +67,14 @@ query Enrollments($programId: ID, $seekerId: ID) {
     edges { node { id entryDate exitDate moveInDate relationshipToHoH } }
   }
 }`;
+
+export const CREATE_ENROLLMENT = `
+mutation CreateEnrollment($input: CreateEnrollmentInput!) {
+  createEnrollment(input: $input) { id entryDate exitDate moveInDate relationshipToHoH }
+}`;
+
+export const HUD_CODES = `
+query HudCodes($list: String!) { hudCodes(list: $list) { code label } }`;
 
 export const HOUSEHOLD_WORDS = { INDIVIDUAL: 'Individual', FAMILY: 'Family', YOUTH: 'Youth' };
 
