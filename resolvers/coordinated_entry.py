@@ -43,6 +43,7 @@ from resolvers.policy.capabilities import Capability
 from resolvers.referrals import open_referral_in, update_status_in
 from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
+from resolvers.text import bounded_text
 from resolvers.seekers import normalize_email, normalize_phone
 from resolvers.viewer import Viewer
 
@@ -266,17 +267,6 @@ async def _write(runtime: Runtime, change: Callable[[AsyncSession], Awaitable[W]
     return result
 
 
-def _text(value: str | None, *, limit: int, what: str, field: str, required: bool = False) -> str | None:
-    cleaned = value.strip() if value is not None else ""
-    if not cleaned:
-        if required:
-            raise BadInput(f"Please give the {what}.", field=field)
-        return None
-    if len(cleaned) > limit:
-        raise BadInput(f"The {what} is too long ({limit} characters at most).", field=field)
-    return cleaned
-
-
 def _code(list_id: str, code: int | None, *, what: str, field: str) -> int | None:
     if code is None:
         return None
@@ -337,22 +327,22 @@ def _checked_assessment(new: NewAssessment) -> dict[str, Any]:
         )
     return dict(
         assessment_date=_past(new.assessment_date, what="assessment date", field="assessmentDate"),
-        location=_text(new.location, limit=LOCATION_MAX, what="assessment location", field="location", required=True),
+        location=bounded_text(new.location, limit=LOCATION_MAX, what="assessment location", field="location", required=True),
         assessment_type=_code(hud.ASSESSMENT_TYPE, new.assessment_type, what="the assessment type", field="assessmentType"),
         assessment_level=_code(hud.ASSESSMENT_LEVEL, new.assessment_level, what="the assessment level", field="assessmentLevel"),
         prioritization_status=status,
         questions=[
             {
-                "question": _text(q.question, limit=QUESTION_MAX, what="question", field="questions", required=True),
-                "answer": _text(q.answer, limit=ANSWER_MAX, what="answer", field="questions") or "",
-                "group": _text(q.group, limit=GROUP_MAX, what="question group", field="questions"),
+                "question": bounded_text(q.question, limit=QUESTION_MAX, what="question", field="questions", required=True),
+                "answer": bounded_text(q.answer, limit=ANSWER_MAX, what="answer", field="questions") or "",
+                "group": bounded_text(q.group, limit=GROUP_MAX, what="question group", field="questions"),
             }
             for q in questions
         ],
         results=[
             {
-                "type": _text(r.type, limit=RESULT_TYPE_MAX, what="result type", field="results", required=True),
-                "result": _text(r.result, limit=RESULT_MAX, what="result", field="results", required=True),
+                "type": bounded_text(r.type, limit=RESULT_TYPE_MAX, what="result type", field="results", required=True),
+                "result": bounded_text(r.result, limit=RESULT_MAX, what="result", field="results", required=True),
             }
             for r in results
         ],
@@ -373,7 +363,7 @@ async def _open_entry(session: AsyncSession, *, coc_id: int, seeker_id: int) -> 
 async def record_assessment_in(session: AsyncSession, viewer: Viewer, new: NewAssessment) -> Assessed:
     _check_ce_manager(viewer, ce_policy.CeCapability.RECORD_ASSESSMENT, new.coc_code)
     columns = _checked_assessment(new)
-    eligibility = _text(new.eligibility, limit=ELIGIBILITY_MAX, what="eligibility", field="eligibility") or ""
+    eligibility = bounded_text(new.eligibility, limit=ELIGIBILITY_MAX, what="eligibility", field="eligibility") or ""
     coc = await _coc(session, new.coc_code)
     seeker = await session.get(Seeker, new.seeker_id)
     if seeker is None:
@@ -495,7 +485,7 @@ async def _entry_for(session: AsyncSession, viewer: Viewer, entry_id: int, actio
 
 
 async def remove_from_priority_list_in(session: AsyncSession, viewer: Viewer, *, entry_id: int, reason: str) -> PriorityListEntry:
-    text = _text(reason, limit=REASON_MAX, what="reason for taking them off the list", field="reason", required=True)
+    text = bounded_text(reason, limit=REASON_MAX, what="reason for taking them off the list", field="reason", required=True)
     if viewer.role is not Role.CE_MANAGER:
         raise Forbidden("Only the CoC's Coordinated Entry managers change its priority list.")
     entry = await _entry_for(session, viewer, entry_id, ce_policy.ListAction.REMOVE)
@@ -517,8 +507,8 @@ async def remove_from_priority_list(runtime: Runtime, viewer: Viewer, *, entry_i
 
 
 async def post_vacancy_in(session: AsyncSession, viewer: Viewer, new: NewVacancy) -> Vacancy:
-    description = _text(new.description, limit=DESCRIPTION_MAX, what="description", field="description", required=True)
-    notes = _text(new.eligibility_notes, limit=NOTES_MAX, what="eligibility notes", field="eligibilityNotes") or ""
+    description = bounded_text(new.description, limit=DESCRIPTION_MAX, what="description", field="description", required=True)
+    notes = bounded_text(new.eligibility_notes, limit=NOTES_MAX, what="eligibility notes", field="eligibilityNotes") or ""
     if not 1 <= new.size <= MAX_SIZE:
         raise BadInput(f"The size is the bedrooms of a unit, or 1 for a bed: between 1 and {MAX_SIZE}.", field="size")
     opened_on = _past(new.opened_on, what="day the vacancy opened", field="openedOn")
@@ -617,8 +607,8 @@ STALE_EVENT = "Someone else updated this Coordinated Entry referral since you lo
 
 
 async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewCeReferral) -> CeEvent:
-    note = _text(new.note, limit=NOTE_MAX, what="note", field="note")
-    location = _text(new.location, limit=LOCATION_MAX, what="location", field="location")
+    note = bounded_text(new.note, limit=NOTE_MAX, what="note", field="note")
+    location = bounded_text(new.location, limit=LOCATION_MAX, what="location", field="location")
     if (new.entry_id is None) == (new.seeker_id is None):
         raise BadInput("Give either the priority list entry or the seeker, not both.", field="entryId")
     vacancy = await session.scalar(select(Vacancy).where(Vacancy.id == new.vacancy_id).options(*ce_policy.VACANCY_LOAD))
@@ -702,7 +692,7 @@ async def create_ce_referral(runtime: Runtime, viewer: Viewer, new: NewCeReferra
 
 
 async def acknowledge_in(session: AsyncSession, viewer: Viewer, ack: Acknowledgement) -> CeEvent:
-    name = _text(ack.provider_contact_name, limit=NAME_MAX, what="provider contact's name", field="providerContactName")
+    name = bounded_text(ack.provider_contact_name, limit=NAME_MAX, what="provider contact's name", field="providerContactName")
     phone = normalize_phone(ack.provider_contact_phone)
     email = normalize_email(ack.provider_contact_email)
     event = await _event_for(
