@@ -35,6 +35,11 @@ class SubjectType(enum.Enum):
     SEEKER = "SEEKER"
     # An HMIS CSV export was downloaded (subject: the CoC).
     EXPORT = "EXPORT"
+    # A shared case changed: its stage, household, members or a record of its file (subject: the case).
+    CASE = "CASE"
+    # A release of information was granted or revoked (subject: the consent; change names the seeker).
+    CONSENT = "CONSENT"
+    AGREEMENT = "AGREEMENT"
 
 
 class OutboxEvent(Base):

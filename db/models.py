@@ -2,6 +2,8 @@
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import Base
+from db.cases import Case, CaseMember, CaseRecord, CaseSeeker
+from db.consent import AgreementParty, AgreementScope, Consent, ConsentScope, DataSharingAgreement
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.enrollments import Enrollment, Household
 from db.events import EventKind, OutboxEvent, SubjectType
@@ -20,7 +22,16 @@ from db.referrals import ChangeSource, Comment, Referral, ReferralKind, Referral
 from db.seekers import ContactPreference, Seeker
 
 __all__ = [
+    "AgreementParty",
+    "AgreementScope",
     "Base",
+    "Case",
+    "CaseMember",
+    "CaseRecord",
+    "CaseSeeker",
+    "Consent",
+    "ConsentScope",
+    "DataSharingAgreement",
     "CeAssessment",
     "CeEvent",
     "Enrollment",

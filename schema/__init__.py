@@ -9,6 +9,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
+from schema.cases import CaseMutation, CaseQuery, CaseSubscription
+from schema.consent import ConsentMutation, ConsentQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
@@ -30,13 +32,24 @@ Query = merge_types(
         NotificationQuery,
         CoordinatedEntryQuery,
         EnrollmentQuery,
+        CaseQuery,
+        ConsentQuery,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (ReferralMutation, AccountMutation, NotificationMutation, SeekerMutation, EnrollmentMutation, CoordinatedEntryMutation),
+    (
+        ReferralMutation,
+        AccountMutation,
+        NotificationMutation,
+        SeekerMutation,
+        EnrollmentMutation,
+        CoordinatedEntryMutation,
+        CaseMutation,
+        ConsentMutation,
+    ),
 )
-Subscription = merge_types("Subscription", (ReferralSubscription, CoordinatedEntrySubscription))
+Subscription = merge_types("Subscription", (ReferralSubscription, CoordinatedEntrySubscription, CaseSubscription))
 
 
 class Schema(strawberry.Schema):

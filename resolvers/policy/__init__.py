@@ -1,19 +1,22 @@
 """The policy: the one place that says which rows a viewer may list, what they may do, what they may see.
 
 Each resource has its rules as tables (`referrals.RULES`, `seekers.RULES`, `enrollments.RULES`,
-`coordinated_entry.ALL_RULES`, `capabilities.ROLES`), printed into docs/architecture.md by `rules_markdown()`. Everything else
+`coordinated_entry.ALL_RULES`, `capabilities.ROLES`,
+`cases.RULES`, `cases.RECORD_RULES`), printed into docs/architecture.md by `rules_markdown()`. Everything else
 asks; nothing else decides.
 """
 
 from __future__ import annotations
 
 from db.accounts import Role
-from resolvers.policy import capabilities, coordinated_entry, enrollments, referrals, seekers
+from resolvers.policy import capabilities, cases, coordinated_entry, enrollments, referrals, seekers
 from resolvers.policy.tables import audience_attributes, markdown
 from resolvers.viewer import Viewer
 
 _AUDIENCE = {
-    role: audience_attributes(role, referrals.RULES, seekers.RULES, enrollments.RULES, *coordinated_entry.ALL_RULES)
+    role: audience_attributes(
+        role, referrals.RULES, seekers.RULES, enrollments.RULES, *coordinated_entry.ALL_RULES, cases.RULES, cases.RECORD_RULES
+    )
     for role in Role
 }
 
@@ -29,4 +32,4 @@ def audience(viewer: Viewer) -> tuple[object, ...]:
 
 def rules_markdown() -> str:
     tables = [markdown(referrals.RULES), markdown(seekers.RULES), markdown(enrollments.RULES), capabilities.markdown()]
-    return "\n".join([*tables, coordinated_entry.rules_markdown()])
+    return "\n".join([*tables, coordinated_entry.rules_markdown(), markdown(cases.RULES), markdown(cases.RECORD_RULES)])
