@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Integer, delete, literal_column, select, union_all
+from sqlalchemy import select
 
-import db.models  # noqa: F401 - every table, so that each example starts from empty ones
 from db.accounts import ContinuumOfCare, Organization, Role, Team, User
-from db.base import Base
 from db.engine import Database
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag
 from db.referrals import REFERRAL_LOAD, Referral, ReferralKind, ReferralStatus
@@ -28,9 +26,16 @@ from db.seekers import ContactPreference, Seeker
 from resolvers.policy import referrals as referral_policy
 from resolvers.policy import seekers as seeker_policy
 from resolvers.viewer import MembershipInfo, Viewer
-
-# An id no row has: a viewer pointing at it must match nothing.
-MISSING = 987_654
+from tests.policy_worlds import (
+    MISSING,
+    PROPERTY_SETTINGS,
+    disagreements,
+    empty_tables,
+    index_or,
+    nobodies,
+    pick,
+    selected,
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +89,10 @@ class World:
     viewers: list[ViewerSpec]
 
 
-def _index_or(n: int, *extra: Any) -> st.SearchStrategy[Any]:
-    """Mostly an index below n, else one of `extra` (None: no id; MISSING: an id nobody has)."""
-    return st.sampled_from([*range(n), *range(n), *extra])
-
-
 @st.composite
 def worlds(draw: st.DrawFn) -> World:
     cocs = draw(st.integers(1, 3))
-    organizations = draw(st.lists(_index_or(cocs, None), min_size=2, max_size=5))
+    organizations = draw(st.lists(index_or(cocs, None), min_size=2, max_size=5))
     n_orgs = len(organizations)
     teams = draw(st.lists(st.integers(0, n_orgs - 1), max_size=3))
     programs = draw(
@@ -110,12 +110,12 @@ def worlds(draw: st.DrawFn) -> World:
         )
     )
     users = draw(st.integers(1, 5))
-    seekers = draw(st.lists(_index_or(users, None), min_size=1, max_size=5))
+    seekers = draw(st.lists(index_or(users, None), min_size=1, max_size=5))
     referrer = st.builds(
         ReferrerSpec,
-        user=_index_or(users, None),
-        organization=_index_or(n_orgs, None),
-        team=_index_or(len(teams), None),
+        user=index_or(users, None),
+        organization=index_or(n_orgs, None),
+        team=index_or(len(teams), None),
     )
     referrals = draw(
         st.lists(
@@ -136,13 +136,13 @@ def worlds(draw: st.DrawFn) -> World:
     )
     acting = st.one_of(
         st.none(),
-        st.tuples(_index_or(n_orgs, None, MISSING), _index_or(cocs, None, MISSING), _index_or(len(teams), None, MISSING)),
+        st.tuples(index_or(n_orgs, None, MISSING), index_or(cocs, None, MISSING), index_or(len(teams), None, MISSING)),
     )
     anywhere = st.builds(
         ViewerSpec,
         role=st.sampled_from(Role),
-        user=_index_or(users, None, MISSING),
-        seeker=_index_or(len(seekers), None, MISSING),
+        user=index_or(users, None, MISSING),
+        seeker=index_or(len(seekers), None, MISSING),
         acting=acting,
     )
     viewers = draw(st.lists(anywhere, min_size=1, max_size=3))
@@ -163,21 +163,15 @@ def worlds(draw: st.DrawFn) -> World:
         viewers.append(
             ViewerSpec(
                 role=role,
-                user=keep(who.user, _index_or(users, None, MISSING)),
-                seeker=keep(r.seeker, _index_or(len(seekers), None, MISSING)),
+                user=keep(who.user, index_or(users, None, MISSING)),
+                seeker=keep(r.seeker, index_or(len(seekers), None, MISSING)),
                 acting=keep(
-                    (org, coc, keep(who.team, _index_or(len(teams), None, MISSING))),
+                    (org, coc, keep(who.team, index_or(len(teams), None, MISSING))),
                     acting,
                 ),
             )
         )
     return World(cocs, organizations, teams, programs, users, seekers, referrals, viewers)
-
-
-async def _empty_tables(db: Database) -> None:
-    async with db.write() as s:
-        for table in reversed(Base.metadata.sorted_tables):
-            await s.execute(delete(table))
 
 
 @dataclass
@@ -253,31 +247,25 @@ async def _insert(db: Database, world: World) -> Ids:
         )
 
 
-def _pick(ids: list[int], index: int | None) -> int | None:
-    if index is None:
-        return None
-    return MISSING if index == MISSING else ids[index]
-
-
 def _viewer(spec: ViewerSpec, ids: Ids) -> Viewer:
     acting = None
     if spec.acting is not None:
         org, coc, team = spec.acting
         acting = MembershipInfo(
-            organization_id=_pick(ids.organizations, org),  # type: ignore[arg-type]
+            organization_id=pick(ids.organizations, org),  # type: ignore[arg-type]
             organization_name="Acting org",
-            coc_id=_pick(ids.cocs, coc),
+            coc_id=pick(ids.cocs, coc),
             coc_code=None,
             role=spec.role,
-            team_id=_pick(ids.teams, team),
+            team_id=pick(ids.teams, team),
             site_id=None,
         )
     return Viewer(
-        user_id=_pick(ids.users, spec.user),
+        user_id=pick(ids.users, spec.user),
         email="viewer@property.example",
         name="Viewer",
         role=spec.role,
-        seeker_id=_pick(ids.seekers, spec.seeker),
+        seeker_id=pick(ids.seekers, spec.seeker),
         acting=acting,
         memberships=(acting,) if acting else (),
     )
@@ -297,38 +285,6 @@ def _parties(world: World) -> list[ViewerSpec]:
         program_side = (program_org, world.organizations[program_org], None)
         specs += [ViewerSpec(role, None, None, program_side) for role in (Role.PROGRAM_STAFF, Role.ADMIN, Role.CE_MANAGER)]
     return specs
-
-
-def _nobodies() -> list[Viewer]:
-    """Viewers of every role with no id at all: None never matches a NULL column."""
-    nobody = MembershipInfo(
-        organization_id=None,  # type: ignore[arg-type]
-        organization_name="Nowhere",
-        coc_id=None,
-        coc_code=None,
-        role=Role.SEEKER,
-        team_id=None,
-        site_id=None,
-    )
-    return [
-        Viewer(user_id=None, email="", name="", role=role, seeker_id=None, acting=acting)
-        for role in Role
-        for acting in (None, nobody)
-    ]
-
-
-async def _selected(db: Database, model: Any, questions: dict[Any, Any]) -> dict[Any, set[int]]:
-    """The ids each SQL condition selects, as WHERE clauses, in one round trip."""
-    keys = list(questions)
-    parts = [
-        select(literal_column(str(i), Integer).label("q"), model.id.label("row_id")).where(questions[key])
-        for i, key in enumerate(keys)
-    ]
-    found: dict[Any, set[int]] = {key: set() for key in keys}
-    async with db.read() as s:
-        for q, row_id in await s.execute(union_all(*parts)):
-            found[keys[q]].add(row_id)
-    return found
 
 
 def _referral_questions(viewer: Viewer) -> dict[Any, Any]:
@@ -381,29 +337,13 @@ def _seeker_answers(viewer: Viewer, seekers: list[Seeker], facts: dict[int, seek
     return answers
 
 
-def _disagreements(viewer: Viewer, sql: dict[Any, set[int]], memory: dict[Any, set[int]]) -> list[str]:
-    return [
-        f"{viewer!r}\n  {kind} {getattr(key, 'name', key)}: SQL selects {sorted(sql[(kind, key)])}, "
-        f"in memory {sorted(memory[(kind, key)])}"
-        for kind, key in sql
-        if sql[(kind, key)] != memory[(kind, key)]
-    ]
-
-
-@settings(
-    max_examples=50,
-    deadline=None,
-    database=None,
-    # No "explain" phase: it reruns a failure many times under coverage, minutes on a database.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@PROPERTY_SETTINGS
 @given(world=worlds())
 async def test_sql_and_in_memory_policy_agree(db: Database, world: World) -> None:
-    await _empty_tables(db)
+    await empty_tables(db)
     ids = await _insert(db, world)
     viewers = list(dict.fromkeys(_viewer(spec, ids) for spec in [*world.viewers, *_parties(world)]))
-    nobodies = _nobodies()
+    no_ids = nobodies()
 
     async with db.read() as s:
         referrals = list((await s.scalars(select(Referral).options(*REFERRAL_LOAD))).unique())
@@ -413,12 +353,12 @@ async def test_sql_and_in_memory_policy_agree(db: Database, world: World) -> Non
         facts = await seeker_policy.load_facts(s, [x.id for x in seekers])
 
     problems: list[str] = []
-    for viewer in [*viewers, *nobodies]:
-        sql = await _selected(db, Referral, _referral_questions(viewer))
-        problems += _disagreements(viewer, sql, _referral_answers(viewer, referrals))
-        sql_seekers = await _selected(db, Seeker, _seeker_questions(viewer))
-        problems += _disagreements(viewer, sql_seekers, _seeker_answers(viewer, seekers, facts))
-    for viewer in nobodies:
+    for viewer in [*viewers, *no_ids]:
+        sql = await selected(db, Referral, _referral_questions(viewer))
+        problems += disagreements(viewer, sql, _referral_answers(viewer, referrals))
+        sql_seekers = await selected(db, Seeker, _seeker_questions(viewer))
+        problems += disagreements(viewer, sql_seekers, _seeker_answers(viewer, seekers, facts))
+    for viewer in no_ids:
         # Independently of both forms: a viewer with no ids stands nowhere.
         assert not any(referral_policy.relations(viewer, r) for r in referrals), viewer
         assert not any(seeker_policy.RULES.relations(viewer, x, facts[x.id]) for x in seekers), viewer
