@@ -1,6 +1,7 @@
 """Every model, imported once so that metadata is complete for Alembic and create_all."""
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.audit import AuditAction, AuditEntry, AuditSubject, Scope
 from db.base import Base
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.enrollments import Enrollment, Household
@@ -20,6 +21,10 @@ from db.referrals import ChangeSource, Comment, Referral, ReferralKind, Referral
 from db.seekers import ContactPreference, Seeker
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "AuditSubject",
+    "Scope",
     "Base",
     "CeAssessment",
     "CeEvent",
