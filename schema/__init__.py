@@ -9,6 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
+from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
@@ -30,6 +31,7 @@ Query = merge_types(
         NotificationQuery,
         CoordinatedEntryQuery,
         EnrollmentQuery,
+        AuditQuery,
     ),
 )
 Mutation = merge_types(
