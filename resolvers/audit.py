@@ -238,7 +238,7 @@ async def audit_trail(db: Database, viewer: Viewer, narrow: TrailFilter, *, firs
         names: dict[int, str] = {}
         if organizations:
             rows = await session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(organizations)))
-            names = {organization_id: name for organization_id, name in rows.tuples()}
+            names = {organization_id: name for organization_id, name in rows}
         users = {e.user_id for e in page.items if e.user_id is not None}
         people = (
             {u.id: (u.name, u.email) for u in await session.scalars(select(User).where(User.id.in_(users)))} if users else {}
