@@ -241,7 +241,7 @@ async def test_an_admin_reads_what_their_organizations_members_did_and_nobody_el
     for someone in (NAVIGATOR, INTAKE):
         assert (await api.errors(TRAIL, as_=someone)).codes == ["FORBIDDEN"]
     assert (await api.errors(TRAIL)).codes == ["UNAUTHENTICATED"]
-    bad = [
+    bad: list[dict[str, object]] = [
         {"first": 1000},
         {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
         {"from": "2026-01-01T00:00:00"},
