@@ -304,16 +304,15 @@ class LiveHub:
 
     async def record_pushes(self, pushes: list[audit.Push]) -> None:
         """Write the pushes' audit rows; if the database refuses now, they wait for the next round."""
-        pending = self._pushes + pushes
+        # Taken before the await: a replay may record at the same time as the dispatcher.
+        pending, self._pushes = self._pushes + pushes, []
         if not pending:
             return
         try:
             await audit.record_pushes(self.db, pending)
         except Exception:  # noqa: BLE001 - the rows are kept and written with the next fan-out
             log.exception("could not record %d pushes in the audit log; retrying with the next round", len(pending))
-            self._pushes = pending[-MAX_PENDING_PUSHES:]
-            return
-        self._pushes = []
+            self._pushes = (pending + self._pushes)[-MAX_PENDING_PUSHES:]
 
     async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
         """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""
