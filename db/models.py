@@ -1,6 +1,7 @@
 """Every model, imported once so that metadata is complete for Alembic and create_all."""
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.audit import AuditAction, AuditEntry, AuditSubject, Scope
 from db.base import Base
 from db.cases import Case, CaseMember, CaseRecord, CaseSeeker
 from db.consent import AgreementParty, AgreementScope, Consent, ConsentScope, DataSharingAgreement
@@ -24,6 +25,10 @@ from db.seekers import ContactPreference, Seeker
 __all__ = [
     "AgreementParty",
     "AgreementScope",
+    "AuditAction",
+    "AuditEntry",
+    "AuditSubject",
+    "Scope",
     "Base",
     "Case",
     "CaseMember",

@@ -31,6 +31,8 @@ class Settings:
     secret_key: str = ""
     token_ttl_seconds: int = 12 * 3600
     outbox_retention_days: int = 7
+    # How long audit log entries are kept before `referloop audit purge-list` lists them (HMIS: 7 years).
+    audit_retention_years: int = 7
     subscriber_queue_size: int = 1000
     relay_interval_seconds: float = 2.0
     # How stale a live subscriber's memberships may get before pushes are checked against fresh ones.
@@ -83,6 +85,7 @@ class Settings:
             "secret_key": secret,
             "token_ttl_seconds": int(env.get("TOKEN_TTL_SECONDS", cls.token_ttl_seconds)),
             "outbox_retention_days": int(env.get("OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
+            "audit_retention_years": int(env.get("AUDIT_RETENTION_YEARS", cls.audit_retention_years)),
             "subscriber_queue_size": int(env.get("SUBSCRIBER_QUEUE_SIZE", cls.subscriber_queue_size)),
             "sql_echo": env.get("SQL_ECHO", "") == "1",
             "smtp_url": env.get("SMTP_URL", cls.smtp_url),

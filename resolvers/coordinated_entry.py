@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import hud
 from db.accounts import ContinuumOfCare, Role
+from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.coordinated_entry import EVENT_TYPE_FOR_PROJECT, STATUS_FOR_RESULT, CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.enrollments import Enrollment
@@ -32,6 +33,7 @@ from db.events import EventKind, OutboxEvent, SubjectType
 from db.programs import Program
 from db.referrals import IN_PROGRESS, REFERRAL_LOAD, ChangeSource, Referral, ReferralKind, ReferralStatus
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.hub import Delivery, delivery_of
 from resolvers.live.outbox import latest_seq, record_event
@@ -371,6 +373,7 @@ async def record_assessment_in(session: AsyncSession, viewer: Viewer, new: NewAs
     assessment = CeAssessment(seeker_id=seeker.id, coc_id=coc.id, created_by_user_id=viewer.user_id, **columns)
     session.add(assessment)
     await session.flush()
+    await _audit_write(session, viewer, seeker.id, AuditSubject.CE_ASSESSMENT, assessment.id, Scope.CE_ASSESSMENT)
     if assessment.prioritization_status != 1:
         return Assessed(assessment=assessment, entry=None)
     # One open entry per client per CoC: a new placement updates it, and keeps the day they were first placed.
@@ -395,6 +398,19 @@ async def record_assessment_in(session: AsyncSession, viewer: Viewer, new: NewAs
     }
     await _event(session, subject_type=SubjectType.PRIORITY_LIST, subject_id=entry.id, kind=kind, actor=viewer, change=change)
     return Assessed(assessment=assessment, entry=entry)
+
+
+async def _audit_write(
+    session: AsyncSession, viewer: Viewer, seeker_id: int, subject: AuditSubject, subject_id: int, *scopes: Scope
+) -> None:
+    await audit.record(
+        session, viewer, seeker_ids=[seeker_id], scopes=scopes, action=AuditAction.WRITE, subject=audit.Subject(subject, subject_id)
+    )
+
+
+def _event_touch(event: CeEvent) -> audit.Touch:
+    # Everyone who may read a CE event sees the person's name (the wall, initials only, is not recorded).
+    return audit.Touch(event.seeker_id, frozenset({Scope.NAME, Scope.REFERRALS}), audit.Subject(AuditSubject.CE_EVENT, event.id))
 
 
 async def record_assessment(runtime: Runtime, viewer: Viewer, new: NewAssessment) -> Assessed:
@@ -454,7 +470,20 @@ async def priority_list(
     first: int,
     after: str | None,
 ) -> PriorityList:
-    """The CoC's open entries in the order of its priority rule."""
+    """The CoC's open entries in the order of its priority rule, recorded as read (names, scores)."""
+    listed = await _priority_list(runtime, viewer, coc_code=coc_code, narrow=narrow, first=first, after=after)
+    scopes = frozenset({Scope.NAME, Scope.CE_ASSESSMENT})
+    await audit.record_read(
+        runtime.db,
+        viewer,
+        [audit.Touch(e.seeker_id, scopes, audit.Subject(AuditSubject.PRIORITY_LIST, e.id)) for e in listed.page.items],
+    )
+    return listed
+
+
+async def _priority_list(
+    runtime: Runtime, viewer: Viewer, *, coc_code: str, narrow: ListFilter, first: int, after: str | None
+) -> PriorityList:
     _check_ce_manager(viewer, ce_policy.CeCapability.MANAGE_PRIORITY_LIST, coc_code)
     async with runtime.db.read() as session:
         last_seq = await latest_seq(session)
@@ -468,8 +497,9 @@ async def priority_list(
 
 
 async def priority_head(runtime: Runtime, viewer: Viewer, *, coc_code: str, first: int) -> list[PriorityListEntry]:
+    """The wall's head of the list: initials, score and days only, so not recorded as a read."""
     return (
-        await priority_list(runtime, viewer, coc_code=coc_code, narrow=ListFilter(), first=first, after=None)
+        await _priority_list(runtime, viewer, coc_code=coc_code, narrow=ListFilter(), first=first, after=None)
     ).page.items
 
 
@@ -494,6 +524,7 @@ async def remove_from_priority_list_in(session: AsyncSession, viewer: Viewer, *,
     entry.left_on = today()
     entry.left_reason = text
     await session.flush()
+    await _audit_write(session, viewer, entry.seeker_id, AuditSubject.PRIORITY_LIST, entry.id, Scope.CE_ASSESSMENT)
     change = {"action": "REMOVED", "cocId": entry.coc_id, "reason": text}
     await _event(session, subject_type=SubjectType.PRIORITY_LIST, subject_id=entry.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
     return entry
@@ -673,6 +704,7 @@ async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewC
     )
     session.add(event)
     await session.flush()
+    await _audit_write(session, viewer, seeker.id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS)
     change = {"action": "REFERRED", "cocId": event.coc_id, "eventType": event_type, "referralId": referral.id, "vacancyId": vacancy.id, "version": 1}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.CREATED, actor=viewer, change=change)
     return event
@@ -711,6 +743,7 @@ async def acknowledge_in(session: AsyncSession, viewer: Viewer, ack: Acknowledge
     if email is not None:
         values["provider_contact_email"] = email
     version = await _bump(session, event, ack.expected_version, **values)
+    await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS)
     change = {"action": "ACKNOWLEDGED", "cocId": event.coc_id, "acknowledgedOn": ack.acknowledged_on.isoformat(), "version": version}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
     return event
@@ -769,6 +802,7 @@ async def resolve_in(session: AsyncSession, viewer: Viewer, res: Resolution) -> 
             await session.flush()
             list_change = {"action": "HOUSED", "cocId": entry.coc_id, "ceEventId": event.id}
             await _event(session, subject_type=SubjectType.PRIORITY_LIST, subject_id=entry.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=list_change)
+    await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS, *([Scope.ENROLLMENTS] if enrollment else []))
     change = {"action": "RESOLVED", "cocId": event.coc_id, "result": result, "resultDate": res.result_date.isoformat(), "version": version}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
     if event.referral_id is not None:
@@ -795,6 +829,7 @@ async def record_not_housed_in(session: AsyncSession, viewer: Viewer, *, ce_even
         raise BadInput("This referral ended in housing; there is no reason to record for not being housed.", field="reason")
     # Only the local reason changes: 4.20.D and 4.20.E stay as the provider recorded them.
     version = await _bump(session, event, None, not_housed_reason=reason.value)
+    await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS)
     change = {"action": "NOT_HOUSED_REASON", "cocId": event.coc_id, "reason": reason.value, "version": version}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
     return event
@@ -823,7 +858,15 @@ def event_status(event: CeEvent) -> CeEventStatus:
 async def ce_events(
     runtime: Runtime, viewer: Viewer, *, coc_code: str, status: CeEventStatus | None, first: int, after: str | None
 ) -> CePipeline:
-    """The CoC's CE referrals the viewer may see, oldest first (longest waiting at the top)."""
+    """The CoC's CE referrals the viewer may see, oldest first (longest waiting at the top), recorded as read."""
+    pipeline = await _ce_events(runtime, viewer, coc_code=coc_code, status=status, first=first, after=after)
+    await audit.record_read(runtime.db, viewer, [_event_touch(e) for e in pipeline.page.items])
+    return pipeline
+
+
+async def _ce_events(
+    runtime: Runtime, viewer: Viewer, *, coc_code: str, status: CeEventStatus | None, first: int, after: str | None
+) -> CePipeline:
     if viewer.role not in (Role.CE_MANAGER, Role.PROGRAM_STAFF, Role.ADMIN):
         raise Forbidden("The Coordinated Entry pipeline is for the CoC's CE managers and the housing providers.")
     if viewer.role is Role.CE_MANAGER and viewer.acting is not None and viewer.acting.coc_code != coc_code:
@@ -843,5 +886,5 @@ async def wall_vacancies(runtime: Runtime, viewer: Viewer, *, coc_code: str) -> 
 
 
 async def wall_waiting(runtime: Runtime, viewer: Viewer, *, coc_code: str, first: int) -> list[CeEvent]:
-    """CE referrals nobody at the provider has acknowledged yet, longest waiting first."""
-    return (await ce_events(runtime, viewer, coc_code=coc_code, status=CeEventStatus.WAITING, first=first, after=None)).page.items
+    """CE referrals nobody at the provider has acknowledged yet, longest waiting first (initials: not recorded)."""
+    return (await _ce_events(runtime, viewer, coc_code=coc_code, status=CeEventStatus.WAITING, first=first, after=None)).page.items

@@ -17,12 +17,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from db import hud
 from db.accounts import ContinuumOfCare
+from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.enrollments import Enrollment, Household
 from db.events import EventKind, SubjectType
 from db.programs import Program
 from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.live.outbox import record_event
 from resolvers.pagination import Page, keyset_page
@@ -186,11 +188,26 @@ async def create_enrollment_in(session: AsyncSession, viewer: Viewer, new: NewEn
         head,
         EventKind.CREATED,
         {"programId": program.id, "householdId": household.id, "enrollmentIds": [e.id for e in enrollments]},
+        household=enrollments,
     )
     return head
 
 
-async def _record(session: AsyncSession, viewer: Viewer, enrollment: Enrollment, kind: EventKind, change: dict[str, Any]) -> None:
+def _touch(enrollment: Enrollment) -> audit.Touch:
+    return audit.Touch(enrollment.seeker_id, frozenset({Scope.ENROLLMENTS}), audit.Subject(AuditSubject.ENROLLMENT, enrollment.id))
+
+
+async def _record(
+    session: AsyncSession,
+    viewer: Viewer,
+    enrollment: Enrollment,
+    kind: EventKind,
+    change: dict[str, Any],
+    *,
+    household: Sequence[Enrollment] = (),
+) -> None:
+    written = {e.id: e for e in (enrollment, *household)}.values()
+    await audit.record_touches(session, viewer, [_touch(e) for e in written], action=AuditAction.WRITE)
     await record_event(
         session,
         subject_type=SubjectType.ENROLLMENT,
@@ -323,7 +340,9 @@ async def list_enrollments(
     if open is not None:
         stmt = stmt.where(Enrollment.exit_date.is_(None) if open else Enrollment.exit_date.is_not(None))
     async with runtime.db.read() as session:
-        return await keyset_page(session, stmt, order=ENROLLMENT_ORDER, first=first, after=after)
+        page = await keyset_page(session, stmt, order=ENROLLMENT_ORDER, first=first, after=after)
+    await audit.record_read(runtime.db, viewer, [_touch(e) for e in page.items])
+    return page
 
 
 async def household_of(runtime: Runtime, viewer: Viewer, enrollment: Enrollment) -> list[Enrollment]:
@@ -331,8 +350,11 @@ async def household_of(runtime: Runtime, viewer: Viewer, enrollment: Enrollment)
     if not policy.RULES.granted(viewer, policy.RULES.fields[policy.Field.HOUSEHOLD], enrollment, facts_of(enrollment)):
         return []
     async with runtime.db.read() as session:
-        rows = await session.scalars(
-            _with_program().where(Enrollment.household_id == enrollment.household_id).order_by(Enrollment.id)
+        rows = list(
+            await session.scalars(
+                _with_program().where(Enrollment.household_id == enrollment.household_id).order_by(Enrollment.id)
+            )
         )
-        return list(rows)
+    await audit.record_read(runtime.db, viewer, [_touch(e) for e in rows])
+    return rows
 

@@ -11,6 +11,7 @@ client's enrollment in a "Coordinated Entry" project (type 14) of the CoC, as HU
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import uuid
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import hud
 from db.accounts import ContinuumOfCare, Organization, Role
+from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.coordinated_entry import CeAssessment, CeEvent
 from db.engine import Database
@@ -33,6 +35,7 @@ from db.events import EventKind, SubjectType
 from db.programs import Program
 from db.referrals import ChangeSource
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.live.outbox import record_event
 from resolvers.policy import capabilities
@@ -64,7 +67,9 @@ FILES = (
 )
 _ID_COLUMN = re.compile(r".*ID$")
 # The CLI exports as the system: no account, no organization.
-SYSTEM_VIEWER = Viewer(user_id=None, email="", name="referloop export (command line)", role=Role.CE_MANAGER)
+SYSTEM_VIEWER = Viewer(user_id=None, email="", name="referloop export (command line)", role=Role.CE_MANAGER, operation="cli")
+# What each exported client's row in the audit log says was read: Client.csv, Enrollment.csv and the CE files.
+EXPORTED_SCOPES = (Scope.NAME, Scope.HMIS_ELEMENTS, Scope.ENROLLMENTS, Scope.CE_ASSESSMENT)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class HmisExport:
     content: bytes
     export_id: str
     rows: Mapping[str, int]
+    # The seekers in Client.csv: each is recorded in the audit log as read by the export.
+    client_ids: tuple[int, ...] = ()
 
 
 def check_range(start: date, end: date) -> None:
@@ -397,7 +404,9 @@ async def build_hmis_export(
             content, counts[name] = _csv(name, files[name])
             archive.writestr(name, content)
     filename = f"hmis-{coc.code}-{start.isoformat()}-{end.isoformat()}.zip"
-    return HmisExport(filename=filename, content=buffer.getvalue(), export_id=export_id, rows=counts)
+    return HmisExport(
+        filename=filename, content=buffer.getvalue(), export_id=export_id, rows=counts, client_ids=tuple(s.id for s in seekers)
+    )
 
 
 def _version() -> str:
@@ -419,7 +428,7 @@ async def _export(db: Database, viewer: Viewer, *, coc_code: str, start: date, e
             raise NotFound(f"There is no CoC with the code “{coc_code}”.")
         export = await build_hmis_export(session, coc, start=start, end=end, exported_at=exported_at, export_id=export_id)
     async with db.write() as session:
-        await record_event(
+        recorded = await record_event(
             session,
             subject_type=SubjectType.EXPORT,
             subject_id=coc.id,
@@ -435,6 +444,15 @@ async def _export(db: Database, viewer: Viewer, *, coc_code: str, start: date, e
                 "rows": dict(export.rows),
             },
         )
+        # One row per exported client (HMIS asks who saw whose record), in one INSERT per thousand.
+        await audit.record(
+            session,
+            viewer,
+            seeker_ids=export.client_ids,
+            scopes=EXPORTED_SCOPES,
+            action=AuditAction.READ,
+            subject=audit.Subject(AuditSubject.EXPORT, recorded.seq),
+        )
     return export
 
 
@@ -442,7 +460,8 @@ async def export_hmis_csv(runtime: Runtime, viewer: Viewer, *, coc_code: str, st
     """The CoC's HMIS CSV export, for its own CE managers; every export is recorded in the outbox."""
     if not capabilities.can(viewer, Capability.EXPORT_HMIS, coc_code=coc_code):
         raise Forbidden("Only the CoC's own CE managers can export its HMIS data.")
-    export = await _export(runtime.db, viewer, coc_code=coc_code, start=start, end=end, source=ChangeSource.API)
+    exporter = dataclasses.replace(viewer, operation="export")
+    export = await _export(runtime.db, exporter, coc_code=coc_code, start=start, end=end, source=ChangeSource.API)
     await runtime.announce()
     return export
 

@@ -9,7 +9,7 @@ used in the same transaction. A link whose referral changed since it was written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from sqlalchemy import func, select
@@ -22,12 +22,16 @@ from db.notifications import Notification, RecipientKind, UsedLink
 from db.programs import Program
 from db.referrals import ChangeSource, Referral, ReferralStatus
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.notify.messages import link_choices, recipient_viewer
 from resolvers.notify.tokens import BadToken, read_token
 from resolvers.referrals import load_referral, update_status_in, write_and_announce
 from resolvers.runtime import Runtime
 from resolvers.viewer import MembershipInfo, Viewer
+
+
+EMAIL_LINK = "email-link"
 
 
 class LinkProblem(Enum):
@@ -59,6 +63,8 @@ class LinkAction:
     party: RecipientKind
     address: str
     used: bool
+    # The party as the policy sees them, for the audit log.
+    recipient: Viewer
 
 
 async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkAction:
@@ -85,11 +91,18 @@ async def _read(session: AsyncSession, runtime: Runtime, token: str) -> LinkActi
             now=(referral.program.name, referral.status),
         )
     recipient = recipient_viewer(party, referral, user_id=notification.recipient_user_id, address=notification.address)
+    recipient = replace(recipient, operation=EMAIL_LINK)
     offered = link_choices(recipient, party, referral)
     if not used and claims.status not in offered and claims.status is not referral.status:
         raise LinkError(LinkProblem.INVALID, "This link is not valid.")
     return LinkAction(
-        token_id=claims.token_id, referral=referral, status=claims.status, party=party, address=notification.address, used=used
+        token_id=claims.token_id,
+        referral=referral,
+        status=claims.status,
+        party=party,
+        address=notification.address,
+        used=used,
+        recipient=recipient,
     )
 
 
@@ -99,6 +112,8 @@ async def read_link(runtime: Runtime, token: str) -> LinkAction:
         action = await _read(session, runtime, token)
     if action.used:
         raise LinkError(LinkProblem.USED, "This link has already been used.")
+    # The page shows the referral to whoever holds the link: recorded as the party it was sent to.
+    await audit.record_read(runtime.db, action.recipient, [audit.referral_touch(action.recipient, action.referral)])
     return action
 async def _staff_membership(session: AsyncSession, *, organization_id: int, address: str) -> Membership | None:
     """The membership in the organization of the active user with this email, if there is one."""
@@ -121,6 +136,7 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
             name=f"{seeker.first_name} {seeker.last_name}",
             role=Role.SEEKER,
             seeker_id=seeker.id,
+            operation=EMAIL_LINK,
         )
     program = await session.get(Program, referral.program_id)
     if program is None or action.address.lower() not in {a.strip().lower() for a in program.contact_emails}:
@@ -145,6 +161,7 @@ async def _acting_party(session: AsyncSession, action: LinkAction) -> Viewer:
         role=acting.role,
         acting=acting,
         memberships=(acting,),
+        operation=EMAIL_LINK,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Role, Site
+from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.events import EventKind, SubjectType
 from db.programs import Program
@@ -27,6 +28,7 @@ from db.referrals import (
     kind_for,
 )
 from db.seekers import ContactPreference, Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.notify.planning import plan_notifications
@@ -165,6 +167,14 @@ async def _resolve_seeker(session: AsyncSession, viewer: Viewer, new: NewReferra
     seeker = build_seeker(new.seeker, preference=preference, created_by=viewer.user_id)
     session.add(seeker)
     await session.flush()
+    await audit.record(
+        session,
+        viewer,
+        seeker_ids=[seeker.id],
+        scopes=[Scope.NAME, *([Scope.CONTACT] if seeker.email or seeker.phone else [])],
+        action=AuditAction.WRITE,
+        subject=audit.Subject(AuditSubject.SEEKER, seeker.id),
+    )
     return seeker
 
 
@@ -267,7 +277,15 @@ async def open_referral_in(
     assert loaded is not None
     change = {"to": ReferralStatus.NOT_UPDATED.name, "referralKind": kind.name, "comment": comment, "version": 1}
     await _record_change(session, loaded, EventKind.CREATED, viewer, source=source, change=change)
+    written = [Scope.REFERRALS, Scope.HISTORY, *([Scope.SCREENER_ANSWERS] if answers else []), *([Scope.COMMENTS] if comment else [])]
+    await _audit_write(session, viewer, loaded, written)
     return loaded
+
+
+async def _audit_write(session: AsyncSession, viewer: Viewer, referral: Referral, scopes: Sequence[Scope]) -> None:
+    """The write in its own transaction; the referral the mutation answers with is part of it, not a read."""
+    subject = audit.Subject(AuditSubject.REFERRAL, referral.id)
+    await audit.record(session, viewer, seeker_ids=[referral.seeker_id], scopes=scopes, action=AuditAction.WRITE, subject=subject)
 
 
 async def update_status_in(
@@ -316,6 +334,7 @@ async def update_status_in(
     await session.execute(update(Seeker).where(Seeker.id == referral.seeker_id).values(updated_at=now))
     change = {"from": previous.name, "to": status.name, "note": note, "version": expected_version + 1}
     await _record_change(session, referral, EventKind.STATUS_CHANGED, viewer, source=source, change=change)
+    await _audit_write(session, viewer, referral, [Scope.REFERRALS, Scope.HISTORY])
     return referral
 
 
@@ -336,6 +355,7 @@ async def add_comment_in(
     await session.flush()
     change = {"comment": text, "commentId": comment.id, "version": referral.version}
     await _record_change(session, referral, EventKind.COMMENT_ADDED, viewer, source=source, change=change)
+    await _audit_write(session, viewer, referral, [Scope.COMMENTS])
     return referral
 
 
@@ -372,7 +392,14 @@ async def add_referral_comment(runtime: Runtime, viewer: Viewer, *, referral_id:
 
 async def get_referral(runtime: Runtime, viewer: Viewer, referral_id: int) -> Referral:
     async with runtime.db.read() as session:
-        return await _visible_referral(session, viewer, referral_id)
+        referral = await _visible_referral(session, viewer, referral_id)
+    await audit.record_read(runtime.db, viewer, [audit.referral_touch(viewer, referral)])
+    return referral
+
+
+async def _record_page(runtime: Runtime, viewer: Viewer, page: Page[Referral]) -> None:
+    """A page of referrals as read: one row per referral, one INSERT for the page."""
+    await audit.record_read(runtime.db, viewer, [audit.referral_touch(viewer, r) for r in page.items])
 
 
 async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Dashboard[Referral]:
@@ -383,6 +410,7 @@ async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, afte
     async with runtime.db.read() as session:
         last_seq = await latest_seq(session)
         page = await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+    await _record_page(runtime, viewer, page)
     return Dashboard(page=page, last_seq=last_seq)
 
 
@@ -418,6 +446,7 @@ async def inbound_referrals(
             first=first,
             after=after,
         )
+    await _record_page(runtime, viewer, page)
     return InboundDashboard(page=page, last_seq=last_seq, not_updated_count=int(counts[0]), total_count=int(counts[1]))
 
 
@@ -446,6 +475,14 @@ async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, aft
             for referral in referrals.unique():
                 by_seeker[referral.seeker_id].append(referral)
     people = [PersonHelped(profile=p, referrals=by_seeker[p.seeker.id]) for p in profiles]
+    # One row per person: their profile's scopes and, for the referrals the page carries, theirs.
+    touches = []
+    for person in people:
+        scopes = set(audit.profile_scopes(person.profile.fields))
+        for referral in person.referrals:
+            scopes |= audit.referral_touch(viewer, referral).scopes
+        touches.append(audit.Touch(person.profile.seeker.id, frozenset(scopes), audit.Subject(AuditSubject.SEEKER, person.profile.seeker.id)))
+    await audit.record_read(runtime.db, viewer, touches)
     return Dashboard(
         page=Page(items=people, cursors=page.cursors, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page),
         last_seq=last_seq,
@@ -457,4 +494,6 @@ async def seeker_referrals(
 ) -> Page[Referral]:
     stmt = select(Referral).where(Referral.seeker_id == seeker_id, policy.where(viewer)).options(*REFERRAL_LOAD)
     async with runtime.db.read() as session:
-        return await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+        page = await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
+    await _record_page(runtime, viewer, page)
+    return page

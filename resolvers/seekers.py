@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import hud
+from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.events import EventKind, SubjectType
 from db.referrals import ChangeSource
 from db.seekers import ContactPreference, Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.live.outbox import record_event
 from resolvers.policy import capabilities
@@ -136,13 +138,25 @@ async def seeker_profiles(runtime: Runtime, viewer: Viewer, *, search: str | Non
     )
     stmt = stmt.order_by(Seeker.updated_at.desc(), Seeker.id.desc()).limit(first)
     async with runtime.db.read() as session:
-        return await profiles_of(session, viewer, (await session.scalars(stmt)).all())
+        profiles = await profiles_of(session, viewer, (await session.scalars(stmt)).all())
+    await audit.record_read(runtime.db, viewer, [audit.profile_touch(p.seeker.id, p.fields) for p in profiles])
+    return profiles
 
 
 async def get_seeker(runtime: Runtime, viewer: Viewer, seeker_id: int) -> Profile:
     async with runtime.db.read() as session:
         seeker = await accessible_seeker(session, viewer, seeker_id)
-        return (await profiles_of(session, viewer, [seeker]))[0]
+        profile = (await profiles_of(session, viewer, [seeker]))[0]
+    await audit.record_read(runtime.db, viewer, [audit.profile_touch(profile.seeker.id, profile.fields)])
+    return profile
+
+
+async def profile_of(runtime: Runtime, viewer: Viewer, seeker: Seeker) -> Profile:
+    """A loaded seeker as the viewer may see them (e.g. the person of an enrollment), recorded as read."""
+    async with runtime.db.read() as session:
+        profile = (await profiles_of(session, viewer, [seeker]))[0]
+    await audit.record_read(runtime.db, viewer, [audit.profile_touch(seeker.id, profile.fields)])
+    return profile
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,10 @@ async def update_client_elements(runtime: Runtime, viewer: Viewer, seeker_id: in
             setattr(seeker, key, value)
         seeker.updated_at = utcnow()
         await session.flush()
+        subject = audit.Subject(AuditSubject.SEEKER, seeker.id)
+        await audit.record(
+            session, viewer, seeker_ids=[seeker.id], scopes=[Scope.HMIS_ELEMENTS], action=AuditAction.WRITE, subject=subject
+        )
         await record_event(
             session,
             subject_type=SubjectType.SEEKER,

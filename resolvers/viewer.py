@@ -34,6 +34,9 @@ class Viewer:
     seeker_id: int | None = None
     acting: MembershipInfo | None = None
     memberships: tuple[MembershipInfo, ...] = field(default_factory=tuple)
+    # Through what the viewer acts now, for the audit log: "query Inbound.inboundReferrals",
+    # "email-link", "export", "cli". The API layer sets it per root field; it is not who they are.
+    operation: str = field(default="", compare=False)
 
     @property
     def organization_id(self) -> int | None:

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from schema.accounts import AccountMutation, AccountQuery
 from schema.cases import CaseMutation, CaseQuery, CaseSubscription
 from schema.consent import ConsentMutation, ConsentQuery
+from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
@@ -34,6 +35,7 @@ Query = merge_types(
         EnrollmentQuery,
         CaseQuery,
         ConsentQuery,
+        AuditQuery,
     ),
 )
 Mutation = merge_types(

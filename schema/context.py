@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import strawberry
@@ -23,17 +24,45 @@ class Context:
     # A bad or expired token is reported by the first field that needs a viewer.
     auth_error: DomainError | None = None
     connection_params: dict[str, Any] | None = None
+    # The viewer as each root field of the request acts, named for the audit log (see `operation_of`).
+    acting_as: dict[str | int, tuple[object, Viewer]] = field(default_factory=dict)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
 
+def operation_of(info: Info) -> str:
+    """How the audit log names what is being done: "query Inbound.inboundReferrals", "mutation addReferralComment".
+
+    The operation's type and name (as the client named it) and the root field (the schema's name for
+    it, not an alias) under which this field runs.
+    """
+    operation = info.operation
+    name = f"{operation.name.value}." if operation.name else ""
+    root = info.path
+    while root.prev is not None:
+        root = root.prev
+    field_name = info.field_name if info.path.prev is None else str(root.key)
+    return f"{operation.operation.value} {name}{field_name}"
+
+
 def require_viewer(info: Info) -> Viewer:
+    """The signed-in viewer, carrying the operation the audit log records for this root field."""
     if info.context.auth_error is not None:
         raise info.context.auth_error
-    if info.context.viewer is None:
+    viewer = info.context.viewer
+    if viewer is None:
         raise Unauthenticated("Please sign in first.")
-    return info.context.viewer
+    root = info.path
+    while root.prev is not None:
+        root = root.prev
+    # A websocket's context outlives one operation: an entry holds for the operation it was made in.
+    known = info.context.acting_as.get(root.key)
+    if known is not None and known[0] is info.operation and known[1].user_id == viewer.user_id:
+        return known[1]
+    acting = dataclasses.replace(viewer, operation=operation_of(info))
+    info.context.acting_as[root.key] = (info.operation, acting)
+    return acting
 
 
 def runtime_of(info: Info) -> Runtime:

@@ -18,7 +18,7 @@ from resolvers.enrollments import (
     record_move_in,
 )
 from resolvers.pagination import clamp_first
-from resolvers.seekers import profiles_of
+from resolvers.seekers import profile_of
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.fields import field, mutation
@@ -37,9 +37,7 @@ class EnrollmentType(Node):
 
     @field(description="The person enrolled, as the viewer may see them.")
     async def seeker(self, info: Info) -> SeekerType:
-        async with runtime_of(info).db.read() as session:
-            profile = (await profiles_of(session, require_viewer(info), [self.model.seeker]))[0]
-        return SeekerType.from_profile(profile)
+        return SeekerType.from_profile(await profile_of(runtime_of(info), require_viewer(info), self.model.seeker))
 
     @strawberry.field
     def program(self) -> ProgramType:

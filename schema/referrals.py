@@ -28,7 +28,7 @@ from resolvers.referrals import (
 from resolvers.seekers import NewSeeker
 from schema.accounts import PersonType
 from schema.connections import Connection
-from schema.context import Info, require_viewer, runtime_of
+from schema.context import Info, operation_of, require_viewer, runtime_of
 from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, ReferralKind, ReferralStatus, StatusGroup
 from schema.fields import field, mutation, subscription
 from schema.ids import Node, pk_of, to_global_id
@@ -433,5 +433,7 @@ class ReferralSubscription:
         if viewer is None:
             raise info.context.auth_error or Unauthenticated("Send your token in connection_init to subscribe.")
         program = pk_of(program_id, "Program", field="programId") if program_id else None
-        async for delivery in referral_changes(runtime_of(info).live, viewer, after_seq=after_seq, program_id=program):
+        live = runtime_of(info).live
+        operation = operation_of(info)
+        async for delivery in referral_changes(live, viewer, after_seq=after_seq, program_id=program, operation=operation):
             yield ReferralEventType.from_delivery(delivery)

@@ -1,12 +1,14 @@
-"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve, send notifications, export HMIS CSV."""
+"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve, send notifications, export HMIS CSV, list audit entries past retention."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import enum
 import signal
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import uvicorn
@@ -15,6 +17,7 @@ from db import migrate
 from db.engine import Database
 from db.seed import seed_demo
 from db.settings import ROOT, Settings
+from resolvers.audit import purge_list, retention_cutoff
 from resolvers.errors import DomainError
 from resolvers.hmis_export import export_hmis_csv_as_system
 from resolvers.notify.delivery import DeliveryWorker
@@ -79,6 +82,45 @@ def _export_hmis_csv(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+PURGE_COLUMNS = (
+    "id", "at", "user_id", "actor_email", "acting_organization_id", "acting_role", "seeker_id", "scopes", "action",
+    "operation", "subject_type", "subject_id",
+)
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.name if isinstance(value, enum.Enum) else value
+
+
+def _audit_purge_list(args: argparse.Namespace) -> None:
+    """Print, as CSV, the audit entries older than the retention: listed for purge, never deleted here."""
+
+    async def run() -> None:
+        settings = Settings.from_env()
+        years = args.older_than if args.older_than is not None else settings.audit_retention_years
+        try:
+            cutoff = retention_cutoff(years)
+        except DomainError as error:
+            raise SystemExit(f"referloop audit purge-list: {error.message}") from None
+        db = Database(settings.database_url)
+        out = csv.writer(sys.stdout)
+        out.writerow(PURGE_COLUMNS)
+        count = 0
+        try:
+            async for entry in purge_list(db, older_than_years=years):
+                out.writerow([_csv_value(getattr(entry, column)) for column in PURGE_COLUMNS])
+                count += 1
+        finally:
+            await db.dispose()
+        print(f"{count} entries older than {years} years (before {cutoff.isoformat()}) are listed for purge; none was deleted", file=sys.stderr)
+
+    asyncio.run(run())
+
+
 def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -131,6 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     hmis.add_argument("--to", dest="end", required=True, type=_day, help="last day, YYYY-MM-DD")
     hmis.add_argument("--out", required=True, help="the zip file to write")
     hmis.set_defaults(run=_export_hmis_csv)
+    audit = commands.add_parser("audit", help="the audit log of personal-data access").add_subparsers(dest="audit", required=True)
+    purge = audit.add_parser(
+        "purge-list", help="print (CSV) the entries older than the retention, listed for purge; deletes nothing"
+    )
+    purge.add_argument(
+        "--older-than", type=int, default=None, metavar="YEARS", help="retention in years (default AUDIT_RETENTION_YEARS, 7)"
+    )
+    purge.set_defaults(run=_audit_purge_list)
     args = parser.parse_args(argv)
     args.run(args)
 

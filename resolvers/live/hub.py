@@ -25,8 +25,10 @@ from db.engine import Database
 from db.events import OutboxEvent, SubjectType
 from db.referrals import REFERRAL_LOAD, Referral
 from db.settings import Settings
+from resolvers import audit
 from resolvers.errors import Unauthenticated
 from resolvers.live.outbox import events_after, latest_seq, oldest_seq, prune_events
+from resolvers.policy import audience
 from resolvers.policy import referrals as referral_policy
 from resolvers.viewer import Viewer, load_viewers
 
@@ -38,6 +40,8 @@ RESYNC = "RESYNC"
 REVOKED = "REVOKED"
 BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
+# Pushes whose audit rows could not be written are retried on the next round, up to this many.
+MAX_PENDING_PUSHES = 100_000
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,11 @@ class Subscriber:
         queue_size: int,
         action: referral_policy.Action,
         others: OtherSubjects | None = None,
+        operation: str = "",
     ) -> None:
         self.viewer = viewer
+        # The subscription as the audit log names it ("subscription Inbound.referralChanged").
+        self.operation = operation
         self.others = others
         self.program_id = program_id
         # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
@@ -95,15 +102,40 @@ class Subscriber:
             self.queue.get_nowait()
         self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
 
-    def offer(self, delivery: Delivery) -> None:
+    def offer(self, delivery: Delivery) -> bool:
+        """Queue the delivery; False if the subscriber was too far behind and is told to refetch instead."""
         try:
             self.queue.put_nowait(delivery)
+            return True
         except asyncio.QueueFull:
             # Too far behind to catch up event by event: drop the backlog and tell it to refetch.
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.resyncs += 1
             self.queue.put_nowait(Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None))
+            return False
+
+    @property
+    def audited(self) -> bool:
+        """Whether what it is pushed shows a seeker's data: the wall's stream shows initials only."""
+        return self.action is referral_policy.Action.READ
+
+
+def push_touches(offered: Sequence[tuple[Subscriber, Delivery]]) -> list[audit.Push]:
+    """The audit rows of referral events pushed to subscribers; the scopes asked once per audience and event."""
+    touches: dict[tuple[object, ...], audit.Touch] = {}
+    pushes = []
+    for subscriber, delivery in offered:
+        referral = delivery.referral
+        if referral is None or not subscriber.audited:
+            continue
+        viewer = subscriber.viewer
+        key = (*audience(viewer), delivery.seq)
+        touch = touches.get(key)
+        if touch is None:
+            touch = touches[key] = audit.referral_touch(viewer, referral)
+        pushes.append(audit.Push(viewer=viewer, operation=subscriber.operation, touch=touch))
+    return pushes
 
 
 def delivery_of(event: OutboxEvent, referral: Referral) -> Delivery:
@@ -136,6 +168,7 @@ class LiveHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_prune = 0.0
         self._last_refresh = 0.0
+        self._pushes: list[audit.Push] = []
 
     @property
     def subscriber_count(self) -> int:
@@ -176,10 +209,16 @@ class LiveHub:
         program_id: int | None,
         action: referral_policy.Action,
         others: OtherSubjects | None = None,
+        operation: str = "",
     ) -> tuple[Subscriber, int]:
         """A new subscriber, and the last sequence number dispatched before it joined."""
         subscriber = Subscriber(
-            viewer, program_id=program_id, queue_size=self.settings.subscriber_queue_size, action=action, others=others
+            viewer,
+            program_id=program_id,
+            queue_size=self.settings.subscriber_queue_size,
+            action=action,
+            others=others,
+            operation=operation,
         )
         self._subscribers.add(subscriber)
         return subscriber, self.last_seq
@@ -251,14 +290,29 @@ class LiveHub:
             deliveries = await _with_referrals(self.db, events)
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
+            offered: list[tuple[Subscriber, Delivery]] = []
             for delivery in deliveries:
                 for subscriber in self._subscribers:
-                    if subscriber.wants_delivery(delivery):
-                        subscriber.offer(delivery)
+                    if subscriber.wants_delivery(delivery) and subscriber.offer(delivery):
+                        offered.append((subscriber, delivery))
             self.last_seq = events[-1].seq
+            # Then the audit of the whole fan-out: one short transaction, while the sockets send.
+            await self.record_pushes(push_touches(offered))
             if len(events) < batch:
                 return
             await asyncio.sleep(0)
+
+    async def record_pushes(self, pushes: list[audit.Push]) -> None:
+        """Write the pushes' audit rows; if the database refuses now, they wait for the next round."""
+        # Taken before the await: a replay may record at the same time as the dispatcher.
+        pending, self._pushes = self._pushes + pushes, []
+        if not pending:
+            return
+        try:
+            await audit.record_pushes(self.db, pending)
+        except Exception:  # noqa: BLE001 - the rows are kept and written with the next fan-out
+            log.exception("could not record %d pushes in the audit log; retrying with the next round", len(pending))
+            self._pushes = (pending + self._pushes)[-MAX_PENDING_PUSHES:]
 
     async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
         """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""
@@ -273,9 +327,14 @@ class LiveHub:
                 events = await events_after(session, cursor, upto=upto, limit=BATCH)
             if not events:
                 return
+            replayed = []
             for delivery in await _with_referrals(self.db, events):
                 if subscriber.wants_delivery(delivery):
-                    yield delivery
+                    replayed.append((subscriber, delivery))
+            # Recorded before they are handed out: a replay is a push too.
+            await self.record_pushes(push_touches(replayed))
+            for _, delivery in replayed:
+                yield delivery
             cursor = events[-1].seq
 
 
@@ -287,12 +346,13 @@ async def referral_changes(
     program_id: int | None = None,
     action: referral_policy.Action = referral_policy.Action.READ,
     others: OtherSubjects | None = None,
+    operation: str = "",
 ) -> AsyncGenerator[Delivery, None]:
     """Replay what the viewer missed after `after_seq`, then stream, each event once and in order.
 
     Events about other subjects than referrals come only to a subscriber with `others`, as it says.
     """
-    subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others)
+    subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others, operation=operation)
     try:
         last = joined_at if after_seq is None else max(joined_at, after_seq)
         if after_seq is not None:

@@ -1,7 +1,7 @@
 """cases, consent and data sharing agreements
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005_audit_log
 Create Date: 2026-12-01 11:31:01.185234
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import db.base
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005_audit_log'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
