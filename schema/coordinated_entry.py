@@ -111,6 +111,9 @@ class WallCeChangeType:
     result: HudCodeType | None = strawberry.field(description="4.20.D, for RESOLVED.")
     program_name: str
     initials: str
+    referral_id: strawberry.ID | None = strawberry.field(
+        description="The live referral that goes with the CE event: its own changes tell the same step."
+    )
 
 
 @strawberry.type(name="WallCeToday", description="Today's Coordinated Entry steps in the CoC (server's day, UTC).")
@@ -155,6 +158,7 @@ class WallChangeType:
                 result=_hud(hud.REFERRAL_RESULT, result) if action == "RESOLVED" and isinstance(result, int) else None,
                 program_name=ce_event.program.name if ce_event.program else "",
                 initials=ce.initials(ce_event.seeker),
+                referral_id=to_global_id("Referral", ce_event.referral_id) if ce_event.referral_id else None,
             ),
         )
 
