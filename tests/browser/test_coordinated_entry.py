@@ -96,6 +96,25 @@ def entry_for(server: Server, seeker_id: str) -> str:
     return placed
 
 
+FREE_SEEKERS = """query($coc: String!) {
+  priorityList(cocCode: $coc, first: 100) { edges { node { id seeker { id firstName lastName } } } }
+  ceEvents(cocCode: $coc, first: 100) { edges { node { status seeker { id } } } } }"""
+
+
+def free_seeker(server: Server) -> dict[str, Any]:
+    """Someone on CA-600's list with no pending CE referral (CE makes one offer at a time), as demo_seeker gives."""
+    data = server.graphql("ce", FREE_SEEKERS, {"coc": COC})
+    pending = {e["node"]["seeker"]["id"] for e in data["ceEvents"]["edges"] if e["node"]["status"] != "RESOLVED"}
+    demo = demo_seeker(server)
+    if demo["id"] not in pending:
+        return demo
+    for edge in data["priorityList"]["edges"]:
+        seeker: dict[str, Any] = edge["node"]["seeker"]
+        if seeker["id"] not in pending:
+            return seeker
+    pytest.fail("everyone on the first page of the list has a pending CE referral")
+
+
 def _same_document(*pages: Page) -> None:
     for page in pages:
         assert page.evaluate("window.__sameDocument") is True, "a page reloaded"
@@ -103,7 +122,7 @@ def _same_document(*pages: Page) -> None:
 
 def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     vacancy = vacancy_of_intake(server)
-    seeker = demo_seeker(server)
+    seeker = free_seeker(server)
     entry_id = entry_for(server, seeker["id"])
 
     wall = sign_in("ce", viewport=WALL, start="/wall/")
@@ -154,6 +173,8 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(ce_row).to_have_attribute("data-status", "WAITING")
 
     # The wall counts it waiting for acknowledgement, live (the longest waiting are listed first).
+    counted = server.graphql("ce", 'query { wallboard(cocCode: "CA-600") { ceWaitingCount } }')["wallboard"]["ceWaitingCount"]
+    assert counted == waiting_before + 1, (counted, waiting_before)
     expect(wall.get_by_test_id("ce-waiting-total")).to_have_text(str(waiting_before + 1), timeout=3000)
     expect(wall.get_by_test_id("wall")).not_to_contain_text(seeker["lastName"])  # initials only
 
@@ -238,7 +259,7 @@ CREATE_CE_REFERRAL = "mutation($input: CreateCeReferralInput!) { createCeReferra
 def test_provider_resolves_unsuccessfully_and_says_why(server: Server, sign_in: SignIn) -> None:
     """4.20.D result 3 (provider rejected), then the not-housed reason; the CE page follows live."""
     vacancy = vacancy_of_intake(server)
-    seeker = demo_seeker(server)
+    seeker = free_seeker(server)
     entry_id = entry_for(server, seeker["id"])
     ce = sign_in("ce")
     ce.goto("/ce")
@@ -275,7 +296,7 @@ ACKNOWLEDGE = """mutation($input: AcknowledgeCeReferralInput!) {
 def test_a_stale_acknowledgement_is_explained_and_reloaded(server: Server, sign_in: SignIn) -> None:
     """CONFLICT: a colleague acknowledged the CE referral since this page loaded, and no push told it."""
     vacancy = vacancy_of_intake(server)
-    entry_id = entry_for(server, demo_seeker(server)["id"])
+    entry_id = entry_for(server, free_seeker(server)["id"])
     event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
     intake = sign_in("intake", route_websocket=lambda ws: None)  # the live channel never comes up here
     intake.wait_for_url("**/program")
