@@ -125,7 +125,7 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     seeker = free_seeker(server)
     entry_id = entry_for(server, seeker["id"])
 
-    wall = sign_in("ce", viewport=WALL, start="/wall/")
+    wall = sign_in("ce", viewport=WALL, start="/wall/CA-600")
     wall.wait_for_url("**/wall/**")
     expect(wall.get_by_test_id("wall-title")).to_have_text(f"Coordinated Entry · {COC}")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
