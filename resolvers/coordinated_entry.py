@@ -34,6 +34,7 @@ from db.programs import Program
 from db.referrals import IN_PROGRESS, REFERRAL_LOAD, ChangeSource, Referral, ReferralKind, ReferralStatus
 from db.seekers import Seeker
 from resolvers import audit
+from resolvers.enrollments import HMIS_EARLIEST
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.hub import Delivery, delivery_of
 from resolvers.live.outbox import latest_seq, record_event
@@ -155,6 +156,8 @@ NAME_MAX = 200
 MAX_SIZE = 20
 MAX_SCORE = 1_000_000.0
 MAX_DAYS = 36_500
+# A vacancy is an opening today: one posted as open for longer than this is a typo in the year.
+VACANCY_YEARS_BACK = 5
 
 
 @dataclass(frozen=True)
@@ -278,9 +281,14 @@ def _code(list_id: str, code: int | None, *, what: str, field: str) -> int | Non
     return code
 
 
-def _past(day: date, *, what: str, field: str) -> date:
+def _past(day: date, *, what: str, field: str, years_back: int | None = None) -> date:
+    """A day that is not in the future, not before HMIS began, and (for operational dates) recent."""
     if day > today():
         raise BadInput(f"The {what} cannot be in the future.", field=field)
+    if day < HMIS_EARLIEST:
+        raise BadInput(f"The {what} cannot be before {HMIS_EARLIEST.isoformat()}, when HMIS data begins.", field=field)
+    if years_back is not None and (today() - day).days > years_back * 366:
+        raise BadInput(f"The {what} is more than {years_back} years ago; check the year.", field=field)
     return day
 
 
@@ -542,7 +550,7 @@ async def post_vacancy_in(session: AsyncSession, viewer: Viewer, new: NewVacancy
     notes = bounded_text(new.eligibility_notes, limit=NOTES_MAX, what="eligibility notes", field="eligibilityNotes") or ""
     if not 1 <= new.size <= MAX_SIZE:
         raise BadInput(f"The size is the bedrooms of a unit, or 1 for a bed: between 1 and {MAX_SIZE}.", field="size")
-    opened_on = _past(new.opened_on, what="day the vacancy opened", field="openedOn")
+    opened_on = _past(new.opened_on, what="day the vacancy opened", field="openedOn", years_back=VACANCY_YEARS_BACK)
     program = await session.get(Program, new.program_id)
     if program is None:
         raise NotFound("No program with that id.")
@@ -640,8 +648,10 @@ STALE_EVENT = "Someone else updated this Coordinated Entry referral since you lo
 async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewCeReferral) -> CeEvent:
     note = bounded_text(new.note, limit=NOTE_MAX, what="note", field="note")
     location = bounded_text(new.location, limit=LOCATION_MAX, what="location", field="location")
-    if (new.entry_id is None) == (new.seeker_id is None):
-        raise BadInput("Give either the priority list entry or the seeker, not both.", field="entryId")
+    if new.entry_id is None and new.seeker_id is None:
+        raise BadInput("Give the priority list entry (entryId) or the seeker (seekerId) to refer.", field="entryId")
+    if new.entry_id is not None and new.seeker_id is not None:
+        raise BadInput("Give either the priority list entry (entryId) or the seeker (seekerId), not both.", field="entryId")
     vacancy = await session.scalar(select(Vacancy).where(Vacancy.id == new.vacancy_id).options(*ce_policy.VACANCY_LOAD))
     if vacancy is None or not ce_policy.may_vacancy(viewer, ce_policy.VacancyAction.READ, vacancy):
         raise NotFound("No vacancy with that id is available to you.")
@@ -678,6 +688,12 @@ async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewC
     seeker = await session.get(Seeker, seeker_id)
     if seeker is None:
         raise NotFound("No seeker with that id.")
+    if new.seeker_id is not None and await _open_entry(session, coc_id=program.coc_id, seeker_id=seeker.id) is None:
+        raise BadInput(
+            "That person is not on the CoC's priority list: Coordinated Entry refers from the list; assess them first.",
+            field="seekerId",
+        )
+    await _check_one_offer_at_a_time(session, vacancy, seeker)
     referral = await open_referral_in(
         session,
         viewer,
@@ -710,6 +726,46 @@ async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewC
     return event
 
 
+def _pending() -> Any:
+    return CeEvent.result.is_(None)
+
+
+async def _check_one_offer_at_a_time(session: AsyncSession, vacancy: Vacancy, seeker: Seeker) -> None:
+    """CE practice: one pending offer per client, and no more pending referrals to a vacancy than its size.
+
+    The vacancy's and the client's rows are locked first (PostgreSQL; SQLite writes one at a time),
+    so that two CE managers referring at once cannot both pass the counts.
+    """
+    await session.execute(select(Vacancy.id).where(Vacancy.id == vacancy.id).with_for_update())
+    await session.execute(select(Seeker.id).where(Seeker.id == seeker.id).with_for_update())
+    pending = await session.scalars(
+        select(CeEvent).where(CeEvent.seeker_id == seeker.id, _pending()).options(*ce_policy.CE_EVENT_LOAD).order_by(CeEvent.id)
+    )
+    mine = list(pending.unique())
+    if any(e.vacancy_id == vacancy.id for e in mine):
+        raise BadInput(
+            f"{initials(seeker)} is already referred to this vacancy and the provider has not answered yet; "
+            "wait for the result before referring them again.",
+            field="vacancyId",
+        )
+    if mine:
+        other = mine[0]
+        where = other.program.name if other.program is not None else "another opening"
+        raise BadInput(
+            f"{initials(seeker)} already has a pending Coordinated Entry referral, to {where} "
+            f"(made {other.event_date.isoformat()}): one offer at a time. Wait for its result before offering another.",
+            field="entryId",
+        )
+    taken = int(await session.scalar(select(func.count()).select_from(CeEvent).where(CeEvent.vacancy_id == vacancy.id, _pending())) or 0)
+    if taken >= vacancy.size:
+        units = "1 pending referral" if taken == 1 else f"{taken} pending referrals"
+        raise BadInput(
+            f"This vacancy already has {units}, as many as its size ({vacancy.size}) allows; "
+            "wait for a result, or refer to another vacancy.",
+            field="vacancyId",
+        )
+
+
 async def _write_event(runtime: Runtime, change: Callable[[AsyncSession], Awaitable[CeEvent]]) -> CeEvent:
     async with runtime.db.write() as session:
         event = await change(session)
@@ -735,6 +791,8 @@ async def acknowledge_in(session: AsyncSession, viewer: Viewer, ack: Acknowledge
         raise BadInput("The referral cannot be acknowledged before it was made.", field="acknowledgedOn")
     if event.result is not None:
         raise Conflict("This referral is already resolved.")
+    if event.acknowledged_on is not None:
+        raise Conflict(f"This referral is already acknowledged (on {event.acknowledged_on.isoformat()}).", currentVersion=event.version)
     values: dict[str, Any] = {"acknowledged_on": ack.acknowledged_on}
     if name is not None:
         values["provider_contact_name"] = name
@@ -746,7 +804,29 @@ async def acknowledge_in(session: AsyncSession, viewer: Viewer, ack: Acknowledge
     await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS)
     change = {"action": "ACKNOWLEDGED", "cocId": event.coc_id, "acknowledgedOn": ack.acknowledged_on.isoformat(), "version": version}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
+    # The live referral follows: acknowledged is no longer "not updated", and its history says why.
+    await _follow(session, viewer, event, ReferralStatus.PENDING, note="Acknowledged through Coordinated Entry", only_from=ReferralStatus.NOT_UPDATED)
     return event
+
+
+async def _follow(
+    session: AsyncSession,
+    viewer: Viewer,
+    event: CeEvent,
+    status: ReferralStatus,
+    *,
+    note: str | None,
+    only_from: ReferralStatus | None = None,
+) -> None:
+    """Move the CE event's live referral to `status` through the referrals' own path (history, outbox)."""
+    if event.referral_id is None:
+        return
+    referral = await session.scalar(select(Referral).where(Referral.id == event.referral_id).execution_options(populate_existing=True))
+    if referral is None or referral.status is status or (only_from is not None and referral.status is not only_from):
+        return
+    await update_status_in(
+        session, viewer, referral_id=referral.id, status=status, expected_version=referral.version, note=note, ce_workflow=True
+    )
 
 
 async def acknowledge_ce_referral(runtime: Runtime, viewer: Viewer, ack: Acknowledgement) -> CeEvent:
@@ -763,6 +843,12 @@ async def resolve_in(session: AsyncSession, viewer: Viewer, res: Resolution) -> 
         raise BadInput("The result date cannot be before the referral was made.", field="resultDate")
     if event.result is not None:
         raise Conflict("This referral is already resolved.")
+    if event.acknowledged_on is None:
+        raise BadInput("The provider has not acknowledged this referral yet: acknowledge it first, then record the result.", field="ceEventId")
+    if res.result_date < event.acknowledged_on:
+        raise BadInput(
+            f"The result date cannot be before the referral was acknowledged ({event.acknowledged_on.isoformat()}).", field="resultDate"
+        )
     if event.version != res.expected_version:
         raise Conflict(STALE_EVENT, currentVersion=event.version)
     values: dict[str, Any] = {"result": result, "result_date": res.result_date}
@@ -774,6 +860,12 @@ async def resolve_in(session: AsyncSession, viewer: Viewer, res: Resolution) -> 
             raise BadInput(
                 "A successful referral needs the client's enrollment in this program: enroll them first, then give "
                 "that enrollment's id.",
+                field="resultingEnrollmentId",
+            )
+        if enrollment.exit_date is not None:
+            raise BadInput(
+                f"That enrollment ended on {enrollment.exit_date.isoformat()}: a successful referral needs the client's "
+                "open enrollment in this program (no exit date). Enroll them again, then give that enrollment.",
                 field="resultingEnrollmentId",
             )
         values["resulting_enrollment_id"] = enrollment.id
@@ -805,15 +897,8 @@ async def resolve_in(session: AsyncSession, viewer: Viewer, res: Resolution) -> 
     await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS, *([Scope.ENROLLMENTS] if enrollment else []))
     change = {"action": "RESOLVED", "cocId": event.coc_id, "result": result, "resultDate": res.result_date.isoformat(), "version": version}
     await _event(session, subject_type=SubjectType.CE_EVENT, subject_id=event.id, kind=EventKind.STATUS_CHANGED, actor=viewer, change=change)
-    if event.referral_id is not None:
-        referral = await session.scalar(select(Referral).where(Referral.id == event.referral_id))
-        assert result is not None
-        status = STATUS_FOR_RESULT[result]
-        if referral is not None and referral.status is not status:
-            await update_status_in(
-                session, viewer, referral_id=referral.id, status=status, expected_version=referral.version,
-                note=hud.label(hud.REFERRAL_RESULT, result),
-            )
+    assert result is not None
+    await _follow(session, viewer, event, STATUS_FOR_RESULT[result], note=hud.label(hud.REFERRAL_RESULT, result))
     return event
 
 
@@ -825,8 +910,12 @@ async def record_not_housed_in(session: AsyncSession, viewer: Viewer, *, ce_even
     event = await _event_for(
         session, viewer, ce_event_id, ce_policy.CeAction.RECORD_NOT_HOUSED, "You can see this referral but not record why it did not end in housing."
     )
+    if event.result is None:
+        raise BadInput("This referral has no result yet: record the (unsuccessful) result first, then why.", field="reason")
     if event.result == hud.SUCCESSFUL:
         raise BadInput("This referral ended in housing; there is no reason to record for not being housed.", field="reason")
+    if event.not_housed_reason is not None:
+        raise Conflict("The reason this client was not housed is already recorded.", currentVersion=event.version)
     # Only the local reason changes: 4.20.D and 4.20.E stay as the provider recorded them.
     version = await _bump(session, event, None, not_housed_reason=reason.value)
     await _audit_write(session, viewer, event.seeker_id, AuditSubject.CE_EVENT, event.id, Scope.REFERRALS)
@@ -885,6 +974,98 @@ async def wall_vacancies(runtime: Runtime, viewer: Viewer, *, coc_code: str) -> 
     return await vacancies(runtime, viewer, coc_code=coc_code, open=True)
 
 
-async def wall_waiting(runtime: Runtime, viewer: Viewer, *, coc_code: str, first: int) -> list[CeEvent]:
-    """CE referrals nobody at the provider has acknowledged yet, longest waiting first (initials: not recorded)."""
-    return (await _ce_events(runtime, viewer, coc_code=coc_code, status=CeEventStatus.WAITING, first=first, after=None)).page.items
+async def wall_waiting(runtime: Runtime, viewer: Viewer, *, coc_code: str, first: int) -> tuple[list[CeEvent], int]:
+    """CE referrals nobody at the provider has acknowledged yet, longest waiting first, and how many in all."""
+    check_wall_access(viewer, coc_code=coc_code)
+    async with runtime.db.read() as session:
+        coc = await _coc(session, coc_code)
+        filters = [CeEvent.coc_id == coc.id, ce_policy.ce_event_where(viewer), *_status_filter(CeEventStatus.WAITING)]
+        rows = await session.scalars(
+            select(CeEvent).where(*filters).options(*ce_policy.CE_EVENT_LOAD).order_by(CeEvent.event_date, CeEvent.id).limit(first)
+        )
+        total = await session.scalar(select(func.count()).select_from(CeEvent).where(*filters))
+        return list(rows.unique()), int(total or 0)
+
+
+@dataclass(frozen=True)
+class CeToday:
+    referred: int
+    acknowledged: int
+    housed: int
+    unsuccessful: int
+
+
+async def wall_today(runtime: Runtime, viewer: Viewer, *, coc_code: str) -> CeToday:
+    """The day's CE results for the wall's header: referrals made, acknowledged, housed and not, today."""
+    check_wall_access(viewer, coc_code=coc_code)
+    day = today()
+    async with runtime.db.read() as session:
+        coc = await _coc(session, coc_code)
+        base = [CeEvent.coc_id == coc.id, ce_policy.ce_event_where(viewer)]
+
+        async def count(*where: Any) -> int:
+            return int(await session.scalar(select(func.count()).select_from(CeEvent).where(*base, *where)) or 0)
+
+        return CeToday(
+            referred=await count(CeEvent.event_date == day),
+            acknowledged=await count(CeEvent.acknowledged_on == day),
+            housed=await count(CeEvent.result == hud.SUCCESSFUL, CeEvent.result_date == day),
+            unsuccessful=await count(CeEvent.result.is_not(None), CeEvent.result != hud.SUCCESSFUL, CeEvent.result_date == day),
+        )
+
+
+async def wall_counts(runtime: Runtime, viewer: Viewer, *, coc_code: str) -> tuple[int, int]:
+    """How many open vacancies and open priority list entries the CoC has (the wall shows the first few)."""
+    check_wall_access(viewer, coc_code=coc_code)
+    async with runtime.db.read() as session:
+        coc = await _coc(session, coc_code)
+        open_vacancies = await session.scalar(
+            select(func.count()).select_from(Vacancy).where(
+                ce_policy.vacancy_where(viewer),
+                Vacancy.program_id.in_(select(Program.id).where(Program.coc_id == coc.id)),
+                Vacancy.filled_on.is_(None),
+            )
+        )
+        listed = await session.scalar(
+            select(func.count()).select_from(PriorityListEntry).where(*_list_filters(coc.id, ListFilter()), ce_policy.entry_where(viewer))
+        )
+        return int(open_vacancies or 0), int(listed or 0)
+
+
+async def recent_ce_changes(
+    runtime: Runtime, viewer: Viewer, *, coc_code: str, since: datetime, first: int
+) -> list[tuple[OutboxEvent, CeEvent]]:
+    """The CoC's CE events' outbox events since `since` (referred, acknowledged, resolved...), newest first."""
+    check_wall_access(viewer, coc_code=coc_code)
+    async with runtime.db.read() as session:
+        coc = await _coc(session, coc_code)
+        rows = await session.execute(
+            select(OutboxEvent, CeEvent)
+            .join(CeEvent, CeEvent.id == OutboxEvent.subject_id)
+            .where(
+                OutboxEvent.subject_type == SubjectType.CE_EVENT,
+                CeEvent.coc_id == coc.id,
+                ce_policy.ce_event_where(viewer),
+                OutboxEvent.at >= since,
+            )
+            .options(*ce_policy.CE_EVENT_LOAD)
+            .order_by(OutboxEvent.seq.desc())
+            .limit(first)
+        )
+        return [(event, ce_event) for event, ce_event in rows.unique()]
+
+
+async def get_ce_event(runtime: Runtime, viewer: Viewer, event_id: int) -> CeEvent:
+    async with runtime.db.read() as session:
+        event = await _load_event(session, event_id)
+        if event is None or not ce_policy.may_ce_event(viewer, ce_policy.CeAction.READ, event):
+            raise NotFound("No Coordinated Entry referral with that id is available to you.")
+        return event
+
+
+async def get_vacancy(runtime: Runtime, viewer: Viewer, vacancy_id: int) -> Vacancy:
+    async with runtime.db.read() as session:
+        vacancy = await session.scalar(select(Vacancy).where(Vacancy.id == vacancy_id).options(*ce_policy.VACANCY_LOAD))
+        if vacancy is None or not ce_policy.may_vacancy(viewer, ce_policy.VacancyAction.READ, vacancy):
+            raise NotFound("No vacancy with that id is available to you.")
+        return vacancy

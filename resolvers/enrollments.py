@@ -40,6 +40,8 @@ HEAD_OF_HOUSEHOLD = 1
 DATA_NOT_COLLECTED = 99
 MAX_HOUSEHOLD = 30
 COC_CODE = re.compile(r"[A-Z]{2}-[0-9]{3}")
+# HMIS's earliest data: HUD's data standards took effect on 1 October 1998; no HMIS date is before it.
+HMIS_EARLIEST = date(1998, 10, 1)
 ENROLLMENT_ORDER = (Enrollment.created_at, Enrollment.id)
 
 
@@ -86,6 +88,11 @@ def _check_code(list_id: str, code: int, what: str, field: str) -> None:
 def _not_in_future(day: date, what: str, field: str) -> None:
     if day > today():
         raise BadInput(f"The {what} {day.isoformat()} is in the future; record it on the day or after.", field=field)
+    if day < HMIS_EARLIEST:
+        raise BadInput(
+            f"The {what} {day.isoformat()} is before {HMIS_EARLIEST.isoformat()}, when HMIS data begins; check the year.",
+            field=field,
+        )
 
 
 async def _program(session: AsyncSession, program_id: int) -> Program:
@@ -128,6 +135,13 @@ async def create_enrollment_in(session: AsyncSession, viewer: Viewer, new: NewEn
     seeker_ids = [m.seeker_id for m in new.members]
     if len(set(seeker_ids)) != len(seeker_ids):
         raise BadInput("The same person is listed twice in the household.", field="members")
+    # Each code first: a relationship HUD does not list is that, before it is a missing head.
+    for m in new.members:
+        _check_code(hud.RELATIONSHIP_TO_HOH, m.relationship_to_hoh, "relationship to head of household (3.15.1)", "relationshipToHoH")
+        if m.prior_living_situation is not None:
+            _check_code(hud.PRIOR_LIVING_SITUATION, m.prior_living_situation, "prior living situation (3.917)", "priorLivingSituation")
+        if m.disabling_condition is not None:
+            _check_code(hud.NO_YES_REASONS, m.disabling_condition, "disabling condition (1.8)", "disablingCondition")
     heads = [m for m in new.members if m.relationship_to_hoh == HEAD_OF_HOUSEHOLD]
     if len(heads) != 1:
         raise BadInput(
@@ -135,15 +149,14 @@ async def create_enrollment_in(session: AsyncSession, viewer: Viewer, new: NewEn
             f"{len(heads)} were given.",
             field="members",
         )
-    for m in new.members:
-        _check_code(hud.RELATIONSHIP_TO_HOH, m.relationship_to_hoh, "relationship to head of household (3.15.1)", "relationshipToHoH")
-        if m.prior_living_situation is not None:
-            _check_code(hud.PRIOR_LIVING_SITUATION, m.prior_living_situation, "prior living situation (3.917)", "priorLivingSituation")
-        if m.disabling_condition is not None:
-            _check_code(hud.NO_YES_REASONS, m.disabling_condition, "disabling condition (1.8)", "disablingCondition")
     coc = new.enrollment_coc.strip().upper() if new.enrollment_coc and new.enrollment_coc.strip() else None
     if coc is not None and not COC_CODE.fullmatch(coc):
         raise BadInput(f"“{new.enrollment_coc}” is not a CoC code like CA-600.", field="enrollmentCoc")
+    if coc is not None and await session.scalar(select(ContinuumOfCare.id).where(ContinuumOfCare.code == coc)) is None:
+        raise BadInput(
+            f"{coc} is not a Continuum of Care Referloop knows; give the code of the CoC the household entered in.",
+            field="enrollmentCoc",
+        )
     if coc is None and facts.coc_id is not None:
         coc = await session.scalar(select(ContinuumOfCare.code).where(ContinuumOfCare.id == facts.coc_id))
         coc = coc if coc and COC_CODE.fullmatch(coc) else None
@@ -319,6 +332,15 @@ async def exit_enrollment(
         fresh = await _load(session, enrollment.id)
     await runtime.announce()
     return fresh
+
+
+async def get_enrollment(runtime: Runtime, viewer: Viewer, enrollment_id: int) -> Enrollment:
+    """One enrollment, for whoever may read it; NOT_FOUND for everyone else."""
+    async with runtime.db.read() as session:
+        enrollment = await session.scalar(_with_program().where(Enrollment.id == enrollment_id))
+        if enrollment is None or not policy.may(viewer, policy.Action.READ, enrollment, facts_of(enrollment)):
+            raise NotFound("No enrollment with that id is available to you.")
+        return enrollment
 
 
 async def list_enrollments(

@@ -66,6 +66,11 @@ FILES = (
     "Event.csv",
 )
 _ID_COLUMN = re.compile(r".*ID$")
+# 2.02.D Housing Type, for residential projects (2.02.6: ES 0 and 1, TH 2, PSH 3, SH 8, PH 9 and 10, RRH 13).
+# Referloop does not record it per program yet, so each type gets the usual arrangement: shelters,
+# transitional housing and safe havens are site-based at one site (1); rapid re-housing and other
+# permanent housing place people in units of their own through leases or vouchers, tenant-based (3).
+HOUSING_TYPE_FOR_PROJECT = {0: 1, 1: 1, 2: 1, 8: 1, 3: 3, 9: 3, 10: 3, 13: 3}
 # The CLI exports as the system: no account, no organization.
 SYSTEM_VIEWER = Viewer(user_id=None, email="", name="referloop export (command line)", role=Role.CE_MANAGER, operation="cli")
 # What each exported client's row in the audit log says was read: Client.csv, Enrollment.csv and the CE files.
@@ -271,6 +276,7 @@ async def build_hmis_export(
                 "OperatingStartDate": min(p.created_at.date(), first_entry.get(p.id, p.created_at.date())),
                 "ContinuumProject": 1 if p.hud_project_type is not None else 0,  # 1.7
                 "ProjectType": p.hud_project_type,
+                "HousingType": HOUSING_TYPE_FOR_PROJECT.get(p.hud_project_type) if p.hud_project_type is not None else None,
                 **_stamps(p.created_at, None, None, export_id),
             }
         )

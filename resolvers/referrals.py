@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.accounts import Role, Site
 from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
+from db.coordinated_entry import CeEvent
 from db.events import EventKind, SubjectType
 from db.programs import Program
 from db.referrals import (
+    IN_PROGRESS,
     REFERRAL_LOAD,
     REFERRAL_ORDER,
     ChangeSource,
@@ -297,6 +299,7 @@ async def update_status_in(
     expected_version: int,
     note: str | None = None,
     source: ChangeSource = ChangeSource.DASHBOARD,
+    ce_workflow: bool = False,
 ) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
     note = _clean_text(note, limit=NOTE_MAX_LENGTH, what="note")
@@ -304,6 +307,14 @@ async def update_status_in(
         raise BadInput("The referral already has that status.", field="status")
     if status not in policy.settable_statuses(viewer, referral):
         raise Forbidden(policy.status_refusal(viewer, referral), field="status")
+    # A Coordinated Entry referral closes with its CE result (4.20.D), which sets this status itself.
+    if not ce_workflow and status not in IN_PROGRESS:
+        if await session.scalar(select(CeEvent.id).where(CeEvent.referral_id == referral.id)) is not None:
+            raise BadInput(
+                "This is a Coordinated Entry referral: acknowledge and resolve it in the CE workflow, "
+                "which records the result and sets this status.",
+                field="status",
+            )
     if referral.version != expected_version:
         raise Conflict(STALE, currentVersion=referral.version)
     previous = referral.status

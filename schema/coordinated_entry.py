@@ -12,7 +12,7 @@ import strawberry
 from db import hud
 from db.base import utcnow
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
-from db.events import SubjectType
+from db.events import OutboxEvent, SubjectType
 from db.referrals import IN_PROGRESS, Referral
 from db.referrals import ReferralStatus as DomainReferralStatus
 from resolvers import coordinated_entry as ce
@@ -34,7 +34,7 @@ from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ReferralEventKind, ReferralStatus
 from schema.fields import field, mutation, subscription
-from schema.ids import pk_of, to_global_id
+from schema.ids import Node, pk_of, to_global_id
 
 
 @strawberry.type
@@ -97,6 +97,33 @@ _WALL_SUBJECT_TYPES = {
 }
 
 
+@strawberry.enum(description="What happened to a CE referral, as the wall's Today feed tells it.")
+class WallCeAction(enum.Enum):
+    REFERRED = "REFERRED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+    NOT_HOUSED_REASON = "NOT_HOUSED_REASON"
+
+
+@strawberry.type(name="WallCeChange", description="A CE referral's step, with initials only.")
+class WallCeChangeType:
+    action: WallCeAction
+    result: HudCodeType | None = strawberry.field(description="4.20.D, for RESOLVED.")
+    program_name: str
+    initials: str
+    referral_id: strawberry.ID | None = strawberry.field(
+        description="The live referral that goes with the CE event: its own changes tell the same step."
+    )
+
+
+@strawberry.type(name="WallCeToday", description="Today's Coordinated Entry steps in the CoC (server's day, UTC).")
+class WallCeTodayType:
+    referred: int
+    acknowledged: int
+    housed: int = strawberry.field(description="Resolved today with 4.20.D = 1 (successful: client accepted).")
+    unsuccessful: int = strawberry.field(description="Resolved today with 4.20.D = 2 or 3.")
+
+
 @strawberry.type(name="WallChange", description="One change as the wall's Today feed tells it.")
 class WallChangeType:
     seq: int
@@ -109,6 +136,31 @@ class WallChangeType:
         default=None, description="A referral, or a CE event, vacancy or priority list entry of the CoC; null for RESYNC."
     )
     subject_id: strawberry.ID | None = strawberry.field(default=None, description="Refetch the board to see what it is now.")
+    ce: WallCeChangeType | None = strawberry.field(
+        default=None, description="For a CE event in `changesToday`: what happened (pushed changes leave it null; refetch)."
+    )
+
+    @classmethod
+    def of_ce(cls, event: OutboxEvent, ce_event: CeEvent) -> WallChangeType:
+        action = event.change.get("action")
+        result = event.change.get("result")
+        return cls(
+            seq=event.seq,
+            kind=ReferralEventKind[event.kind.name],
+            at=event.at,
+            from_status=None,
+            to_status=None,
+            referral=None,
+            subject=WallSubject.CE_EVENT,
+            subject_id=to_global_id("CeEvent", ce_event.id),
+            ce=WallCeChangeType(
+                action=WallCeAction(action) if action in WallCeAction.__members__ else WallCeAction.REFERRED,
+                result=_hud(hud.REFERRAL_RESULT, result) if action == "RESOLVED" and isinstance(result, int) else None,
+                program_name=ce_event.program.name if ce_event.program else "",
+                initials=ce.initials(ce_event.seeker),
+                referral_id=to_global_id("Referral", ce_event.referral_id) if ce_event.referral_id else None,
+            ),
+        )
 
     @classmethod
     def from_delivery(cls, d: Delivery, viewer: Viewer) -> WallChangeType:
@@ -153,13 +205,29 @@ class WallboardType:
     async def changes_today(self, info: Info, first: int = 50, since: datetime | None = None) -> list[WallChangeType]:
         if since is not None and since.tzinfo is None:
             raise BadInput("`since` needs a time zone, e.g. 2026-12-01T08:00:00Z.", field="since")
-        deliveries = await recent_changes(
-            runtime_of(info),
-            self.viewer,
-            since=since or utcnow() - timedelta(hours=24),
-            first=clamp_first(first, 50),
-        )
-        return [WallChangeType.from_delivery(d, self.viewer) for d in deliveries]
+        runtime, limit, start = runtime_of(info), clamp_first(first, 50), since or utcnow() - timedelta(hours=24)
+        deliveries = await recent_changes(runtime, self.viewer, since=start, first=limit)
+        ce_steps = await ce.recent_ce_changes(runtime, self.viewer, coc_code=self.coc_code, since=start, first=limit)
+        changes = [WallChangeType.from_delivery(d, self.viewer) for d in deliveries]
+        changes += [WallChangeType.of_ce(event, ce_event) for event, ce_event in ce_steps]
+        return sorted(changes, key=lambda c: c.seq, reverse=True)[:limit]
+
+    @field(description="Today's Coordinated Entry steps: referred, acknowledged, housed, unsuccessful.")
+    async def ce_today(self, info: Info) -> WallCeTodayType:
+        t = await ce.wall_today(runtime_of(info), self.viewer, coc_code=self.coc_code)
+        return WallCeTodayType(referred=t.referred, acknowledged=t.acknowledged, housed=t.housed, unsuccessful=t.unsuccessful)
+
+    @field(description="How many open vacancies the CoC has (`vacancies` lists them; a wall shows the first few).")
+    async def vacancy_count(self, info: Info) -> int:
+        return (await ce.wall_counts(runtime_of(info), self.viewer, coc_code=self.coc_code))[0]
+
+    @field(description="How many people are on the CoC's priority list (`priorityHead` shows the first few).")
+    async def priority_list_count(self, info: Info) -> int:
+        return (await ce.wall_counts(runtime_of(info), self.viewer, coc_code=self.coc_code))[1]
+
+    @field(description="How many CE referrals wait for the provider's acknowledgement (`ceWaiting` shows the first few).")
+    async def ce_waiting_count(self, info: Info) -> int:
+        return (await ce.wall_waiting(runtime_of(info), self.viewer, coc_code=self.coc_code, first=1))[1]
 
     @field(description="The CoC's open vacancies, longest vacant first.")
     async def vacancies(self, info: Info) -> list[WallVacancyType]:
@@ -185,7 +253,7 @@ class WallboardType:
 
     @field(description="CE referrals the provider has not acknowledged yet, longest waiting first.")
     async def ce_waiting(self, info: Info, first: int = 10) -> list[WallCeReferralType]:
-        rows = await ce.wall_waiting(runtime_of(info), self.viewer, coc_code=self.coc_code, first=clamp_first(first, 10))
+        rows, _total = await ce.wall_waiting(runtime_of(info), self.viewer, coc_code=self.coc_code, first=clamp_first(first, 10))
         return [
             WallCeReferralType(
                 id=to_global_id("CeEvent", e.id),
@@ -379,12 +447,12 @@ class CeAssessmentType:
 
 
 @strawberry.type(name="Vacancy")
-class VacancyType:
+class VacancyType(Node):
     model: strawberry.Private[Vacancy]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return to_global_id("Vacancy", self.model.id)
+    @classmethod
+    def of(cls, vacancy: Vacancy) -> VacancyType:
+        return cls(id=to_global_id("Vacancy", vacancy.id), model=vacancy)
 
     @strawberry.field
     def program(self) -> WallProgramType:
@@ -415,9 +483,10 @@ class VacancyType:
     def filled_on(self) -> date | None:
         return self.model.filled_on
 
-    @strawberry.field
-    def filled_by_enrollment_id(self) -> int | None:
-        return self.model.filled_by_enrollment_id
+    @field(description="The enrollment that filled it (a global id, as `node(id)` takes).")
+    def filled_by_enrollment_id(self) -> strawberry.ID | None:
+        enrollment_id = self.model.filled_by_enrollment_id
+        return to_global_id("Enrollment", enrollment_id) if enrollment_id is not None else None
 
     @field(description="Days from opening to filling, or to today while it is open.")
     def days_vacant(self) -> int:
@@ -425,12 +494,12 @@ class VacancyType:
 
 
 @strawberry.type(name="CeEvent", description="4.20 Coordinated Entry Event: here, a referral to a vacancy.")
-class CeEventType:
+class CeEventType(Node):
     model: strawberry.Private[CeEvent]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return to_global_id("CeEvent", self.model.id)
+    @classmethod
+    def of(cls, event: CeEvent) -> CeEventType:
+        return cls(id=to_global_id("CeEvent", event.id), model=event)
 
     @strawberry.field
     def version(self) -> int:
@@ -471,7 +540,7 @@ class CeEventType:
 
     @strawberry.field
     def vacancy(self) -> VacancyType | None:
-        return VacancyType(model=self.model.vacancy) if self.model.vacancy else None
+        return VacancyType.of(self.model.vacancy) if self.model.vacancy else None
 
     @field(description="4.20.D")
     def result(self) -> HudCodeType | None:
@@ -497,9 +566,10 @@ class CeEventType:
     def provider_contact_email(self) -> str | None:
         return self.model.provider_contact_email
 
-    @strawberry.field
-    def resulting_enrollment_id(self) -> int | None:
-        return self.model.resulting_enrollment_id
+    @field(description="The enrollment a successful referral (4.20.D = 1) led to, as a global id.")
+    def resulting_enrollment_id(self) -> strawberry.ID | None:
+        enrollment_id = self.model.resulting_enrollment_id
+        return to_global_id("Enrollment", enrollment_id) if enrollment_id is not None else None
 
     @strawberry.field
     def not_housed_reason(self) -> NotHousedReason | None:
@@ -612,7 +682,9 @@ class ResolveCeReferralInput:
     result: int = strawberry.field(description="4.20.D: 1 accepted, 2 client rejected, 3 provider rejected.")
     result_date: date
     expected_version: int
-    resulting_enrollment_id: int | None = None
+    resulting_enrollment_id: strawberry.ID | None = strawberry.field(
+        default=None, description="For result 1: the client's open enrollment in the program (an Enrollment id)."
+    )
 
 
 @strawberry.input
@@ -656,7 +728,7 @@ class CoordinatedEntryCycleQuery:
     @field(description="The CoC's vacancies: all of them for its CE managers, a provider's own for the provider.")
     async def vacancies(self, info: Info, coc_code: str, open: bool | None = None) -> list[VacancyType]:
         rows = await ce.vacancies(runtime_of(info), require_viewer(info), coc_code=coc_code, open=open)
-        return [VacancyType(model=v) for v in rows]
+        return [VacancyType.of(v) for v in rows]
 
     @field(description="The CoC's CE referrals, oldest first: for its CE managers, and a provider's own.")
     async def ce_events(
@@ -666,7 +738,7 @@ class CoordinatedEntryCycleQuery:
             runtime_of(info), require_viewer(info), coc_code=coc_code, status=status, first=clamp_first(first, 25), after=after
         )
         return CeEventConnection.of(
-            pipeline.page, lambda e: CeEventType(model=e), total_count=pipeline.total_count, last_seq=pipeline.last_seq
+            pipeline.page, lambda e: CeEventType.of(e), total_count=pipeline.total_count, last_seq=pipeline.last_seq
         )
 
 
@@ -711,7 +783,7 @@ class CoordinatedEntryMutation:
             opened_on=input.opened_on or ce.today(),
             eligibility_notes=input.eligibility_notes,
         )
-        return VacancyType(model=await ce.post_vacancy(runtime_of(info), require_viewer(info), new))
+        return VacancyType.of(await ce.post_vacancy(runtime_of(info), require_viewer(info), new))
 
     @mutation(description="Refer a client to a vacancy (4.20): a CE event and a live referral to the program.")
     async def create_ce_referral(self, info: Info, input: CreateCeReferralInput) -> CeEventType:
@@ -724,7 +796,7 @@ class CoordinatedEntryMutation:
             problem_solving_result=input.problem_solving_result,
             case_management_after=input.case_management_after,
         )
-        return CeEventType(model=await ce.create_ce_referral(runtime_of(info), require_viewer(info), new))
+        return CeEventType.of(await ce.create_ce_referral(runtime_of(info), require_viewer(info), new))
 
     @mutation(description="The provider says it has the referral, and who to contact there.")
     async def acknowledge_ce_referral(self, info: Info, input: AcknowledgeCeReferralInput) -> CeEventType:
@@ -736,7 +808,7 @@ class CoordinatedEntryMutation:
             provider_contact_phone=input.provider_contact_phone,
             provider_contact_email=input.provider_contact_email,
         )
-        return CeEventType(model=await ce.acknowledge_ce_referral(runtime_of(info), require_viewer(info), ack))
+        return CeEventType.of(await ce.acknowledge_ce_referral(runtime_of(info), require_viewer(info), ack))
 
     @mutation(description="The provider records what came of the referral (4.20.D, 4.20.E); the referral's status follows.")
     async def resolve_ce_referral(self, info: Info, input: ResolveCeReferralInput) -> CeEventType:
@@ -745,9 +817,13 @@ class CoordinatedEntryMutation:
             result=input.result,
             result_date=input.result_date,
             expected_version=input.expected_version,
-            resulting_enrollment_id=input.resulting_enrollment_id,
+            resulting_enrollment_id=(
+                pk_of(input.resulting_enrollment_id, "Enrollment", field="resultingEnrollmentId")
+                if input.resulting_enrollment_id is not None
+                else None
+            ),
         )
-        return CeEventType(model=await ce.resolve_ce_referral(runtime_of(info), require_viewer(info), res))
+        return CeEventType.of(await ce.resolve_ce_referral(runtime_of(info), require_viewer(info), res))
 
     @mutation(description="Why a referral did not end in housing; the result and its date stay as they are.")
     async def record_not_housed_reason(self, info: Info, input: RecordNotHousedReasonInput) -> CeEventType:
@@ -757,7 +833,7 @@ class CoordinatedEntryMutation:
             ce_event_id=pk_of(input.ce_event_id, "CeEvent", field="ceEventId"),
             reason=input.reason,
         )
-        return CeEventType(model=event)
+        return CeEventType.of(event)
 
 
 @strawberry.type

@@ -299,7 +299,7 @@ async def test_the_whole_cycle_from_assessment_to_housing(api: Api, network: Net
                     "ceEventId": event["id"],
                     "result": 1,
                     "resultDate": date.today().isoformat(),
-                    "resultingEnrollmentId": enrollment_id,
+                    "resultingEnrollmentId": to_global_id("Enrollment", enrollment_id),
                     "expectedVersion": 2,
                 }
             },
@@ -307,14 +307,16 @@ async def test_the_whole_cycle_from_assessment_to_housing(api: Api, network: Net
         )
     )["resolveCeReferral"]
     assert resolved["status"] == "RESOLVED" and resolved["result"] == {"code": 1}
-    assert resolved["resultingEnrollmentId"] == enrollment_id
+    assert resolved["resultingEnrollmentId"] == to_global_id("Enrollment", enrollment_id)
     assert resolved["vacancy"]["filledOn"] == date.today().isoformat()
+    pending = (await provider_feed.next())["referralChanged"]
+    assert pending["kind"] == "STATUS_CHANGED", "acknowledged: the referral is pending"
     got_help = (await provider_feed.next())["referralChanged"]
     assert got_help["kind"] == "STATUS_CHANGED" and got_help["referral"] == {"id": event["referralId"], "status": "GOT_HELP"}
     await provider_feed.close()
 
     filled = (await api.gql(VACANCIES, {"coc": COC, "open": False}, as_=CE))["vacancies"]
-    assert filled == [{"id": vacancy["id"], "daysVacant": 4, "filledOn": date.today().isoformat(), "filledByEnrollmentId": enrollment_id}]
+    assert filled == [{"id": vacancy["id"], "daysVacant": 4, "filledOn": date.today().isoformat(), "filledByEnrollmentId": to_global_id("Enrollment", enrollment_id)}]
     assert (await api.gql(VACANCIES, {"coc": COC, "open": True}, as_=PROVIDER))["vacancies"] == []
     listed = (await api.gql(LIST, {"coc": COC}, as_=CE))["priorityList"]
     assert [e["node"]["initials"] for e in listed["edges"]] == ["C. C.", "B. B."], "housed: off the list"
@@ -329,19 +331,20 @@ async def test_a_successful_result_needs_the_clients_enrollment_in_that_program(
     world = await ce_world(db, network)
     entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
     vacancy = await post_vacancy(api, world)
-    event = await refer(api, world, entry, vacancy["id"])
+    event = await acknowledge(api, await refer(api, world, entry, vacancy["id"]))
     elsewhere = await enroll(db, world, "Ada", "psh")
     someone_else = await enroll(db, world, "Ben", "rrh")
     before = await counts(db)
     for enrollment_id in (None, elsewhere, someone_else, 999_999):
-        given = {"ceEventId": event["id"], "result": 1, "resultDate": date.today().isoformat(), "expectedVersion": 1}
-        errors = await api.errors(RESOLVE, {"input": {**given, "resultingEnrollmentId": enrollment_id}}, as_=PROVIDER)
+        given = {"ceEventId": event["id"], "result": 1, "resultDate": date.today().isoformat(), "expectedVersion": 2}
+        gid = to_global_id("Enrollment", enrollment_id) if enrollment_id else None
+        errors = await api.errors(RESOLVE, {"input": {**given, "resultingEnrollmentId": gid}}, as_=PROVIDER)
         assert errors.codes == ["BAD_USER_INPUT"]
         assert "enrollment" in errors.errors[0]["message"]
     assert await counts(db) == before, "nothing written"
     async with db.read() as s:
         row = await s.scalar(select(CeEvent))
-        assert row is not None and row.result is None and row.version == 1
+        assert row is not None and row.result is None and row.version == 2
         assert (await s.scalar(select(Vacancy.filled_on))) is None
         assert (await s.scalar(select(PriorityListEntry.left_on))) is None
 
@@ -350,15 +353,15 @@ async def test_unsuccessful_results_and_the_not_housed_reason(api: Api, network:
     world = await ce_world(db, network)
     ada = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
     ben = (await assess(api, world, "Ben"))["priorityListEntry"]["id"]
-    vacancy = await post_vacancy(api, world)
-    first = await refer(api, world, ada, vacancy["id"])
-    second = await refer(api, world, ben, vacancy["id"])
+    vacancy = await post_vacancy(api, world, size=2)
+    first = await acknowledge(api, await refer(api, world, ada, vacancy["id"]))
+    second = await acknowledge(api, await refer(api, world, ben, vacancy["id"]))
     on = date.today().isoformat()
     for event, result, status in ((first, 2, "NO_LONGER_INTERESTED"), (second, 3, "NOT_ELIGIBLE")):
         resolved = (
             await api.gql(
                 RESOLVE,
-                {"input": {"ceEventId": event["id"], "result": result, "resultDate": on, "expectedVersion": 1}},
+                {"input": {"ceEventId": event["id"], "result": result, "resultDate": on, "expectedVersion": 2}},
                 as_=PROVIDER,
             )
         )["resolveCeReferral"]
@@ -370,14 +373,11 @@ async def test_unsuccessful_results_and_the_not_housed_reason(api: Api, network:
     assert listed["totalCount"] == 2, "not housed: still on the list"
 
     reasoned = (
-        await api.gql(NOT_HOUSED, {"input": {"ceEventId": first["id"], "reason": "CLIENT_DECLINED_UNIT"}}, as_=CE)
+        await api.gql(NOT_HOUSED, {"input": {"ceEventId": first["id"], "reason": "CLIENT_DECLINED_UNIT"}}, as_=PROVIDER)
     )["recordNotHousedReason"]
     assert reasoned["notHousedReason"] == "CLIENT_DECLINED_UNIT"
     assert reasoned["result"] == {"code": 2} and reasoned["resultDate"] == on
-    again = (
-        await api.gql(NOT_HOUSED, {"input": {"ceEventId": first["id"], "reason": "LANDLORD_DECLINED"}}, as_=PROVIDER)
-    )["recordNotHousedReason"]
-    assert again["notHousedReason"] == "LANDLORD_DECLINED" and again["result"] == {"code": 2} and again["resultDate"] == on
+    again = reasoned
 
     # Resolved once is resolved: a second answer is a conflict, a stale version too.
     given = {"ceEventId": first["id"], "result": 3, "resultDate": on, "expectedVersion": again["version"]}
@@ -607,3 +607,258 @@ async def test_a_ce_referral_names_its_vacancys_program_and_provider(api: Api, n
     program = listed["vacancies"][0]["program"]
     assert events["ceEvents"]["edges"][0]["node"]["vacancy"]["program"] == program
     assert program["organizationName"] == "Northside Clinic"
+
+
+# ------------------------------------------------------------------------------------------------
+# The cycle's rules as a new user found them wanting: the order of the steps, one offer at a time,
+# an open enrollment, dates with lower bounds, global ids, and the wall's counts and results.
+# ------------------------------------------------------------------------------------------------
+
+NODE_CE = """
+query($id: ID!) {
+  node(id: $id) {
+    id
+    ... on CeEvent { status initials }
+    ... on Vacancy { description size }
+    ... on Enrollment { entryDate }
+  }
+}
+"""
+UPDATE_REFERRAL_STATUS = """
+mutation($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id status version } }
+"""
+REFERRAL_HISTORY = "query($id: ID!) { referral(id: $id) { id status version history { fromStatus toStatus note } } }"
+
+
+def enrollment_gid(pk: int) -> str:
+    return to_global_id("Enrollment", pk)
+
+
+async def acknowledge(api: Api, event: dict[str, Any], on: date | None = None) -> dict[str, Any]:
+    given = {"ceEventId": event["id"], "acknowledgedOn": (on or date.today()).isoformat(), "expectedVersion": event["version"]}
+    acked: dict[str, Any] = (await api.gql(ACKNOWLEDGE, {"input": given}, as_=PROVIDER))["acknowledgeCeReferral"]
+    return acked
+
+
+async def resolve(api: Api, event: dict[str, Any], result: int, **extra: Any) -> dict[str, Any]:
+    given = {"ceEventId": event["id"], "result": result, "resultDate": date.today().isoformat(), "expectedVersion": event["version"], **extra}
+    resolved: dict[str, Any] = (await api.gql(RESOLVE, {"input": given}, as_=PROVIDER))["resolveCeReferral"]
+    return resolved
+
+
+async def test_resolving_comes_after_acknowledging_and_needs_an_open_enrollment(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    event = await refer(api, world, entry, vacancy["id"])
+    before = await counts(db)
+    early = await api.errors(
+        RESOLVE, {"input": {"ceEventId": event["id"], "result": 2, "resultDate": date.today().isoformat(), "expectedVersion": 1}}, as_=PROVIDER
+    )
+    assert early.codes == ["BAD_USER_INPUT"] and "acknowledge it first" in early.errors[0]["message"]
+    unresolved = await api.errors(NOT_HOUSED, {"input": {"ceEventId": event["id"], "reason": "OTHER"}}, as_=PROVIDER)
+    assert unresolved.codes == ["BAD_USER_INPUT"], "no reason for not being housed before the result"
+    assert await counts(db) == before
+
+    acked = await acknowledge(api, event)
+    twice = await api.errors(
+        ACKNOWLEDGE, {"input": {"ceEventId": event["id"], "acknowledgedOn": date.today().isoformat(), "expectedVersion": acked["version"]}},
+        as_=PROVIDER,
+    )
+    assert twice.codes == ["CONFLICT"] and "already acknowledged" in twice.errors[0]["message"]
+
+    # An enrollment that already ended does not house anyone.
+    exited = await enroll(db, world, "Ada", "rrh")
+    async with db.write() as s:
+        row = await s.get(Enrollment, exited)
+        assert row is not None
+        row.entry_date = date.today() - timedelta(days=30)
+        row.exit_date = date.today() - timedelta(days=2)
+    before = await counts(db)
+    ended = await api.errors(
+        RESOLVE,
+        {"input": {"ceEventId": event["id"], "result": 1, "resultDate": date.today().isoformat(), "expectedVersion": acked["version"],
+                   "resultingEnrollmentId": enrollment_gid(exited)}},
+        as_=PROVIDER,
+    )
+    assert ended.codes == ["BAD_USER_INPUT"] and "open enrollment" in ended.errors[0]["message"]
+    assert ended.errors[0]["extensions"]["field"] == "resultingEnrollmentId"
+    assert await counts(db) == before
+    # The id is a global id, as every id: a bare number is refused, another type's id too.
+    as_int = await api.errors(
+        RESOLVE,
+        {"input": {"ceEventId": event["id"], "result": 1, "resultDate": date.today().isoformat(), "expectedVersion": acked["version"],
+                   "resultingEnrollmentId": exited}},
+        as_=PROVIDER,
+    )
+    assert as_int.errors
+    wrong_type = await api.errors(
+        RESOLVE,
+        {"input": {"ceEventId": event["id"], "result": 1, "resultDate": date.today().isoformat(), "expectedVersion": acked["version"],
+                   "resultingEnrollmentId": vacancy["id"]}},
+        as_=PROVIDER,
+    )
+    assert wrong_type.codes == ["BAD_USER_INPUT"]
+
+    current = await enroll(db, world, "Ada", "rrh")
+    housed = await resolve(api, acked, 1, resultingEnrollmentId=enrollment_gid(current))
+    assert housed["resultingEnrollmentId"] == enrollment_gid(current)
+    filled = (await api.gql(VACANCIES, {"coc": COC, "open": False}, as_=CE))["vacancies"]
+    assert filled[0]["filledByEnrollmentId"] == enrollment_gid(current)
+
+
+async def test_the_not_housed_reason_is_the_providers_once_after_an_unsuccessful_result(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    event = await acknowledge(api, await refer(api, world, entry, vacancy["id"]))
+    rejected = await resolve(api, event, 2)
+    given = {"input": {"ceEventId": event["id"], "reason": "CLIENT_DECLINED_UNIT"}}
+    assert (await api.errors(NOT_HOUSED, given, as_=CE)).codes == ["FORBIDDEN"], "the provider's to say"
+    reasoned = (await api.gql(NOT_HOUSED, given, as_=PROVIDER))["recordNotHousedReason"]
+    assert reasoned["notHousedReason"] == "CLIENT_DECLINED_UNIT" and reasoned["version"] == rejected["version"] + 1
+    again = await api.errors(NOT_HOUSED, {"input": {"ceEventId": event["id"], "reason": "OTHER"}}, as_=PROVIDER)
+    assert again.codes == ["CONFLICT"] and "already" in again.errors[0]["message"]
+
+
+async def test_one_pending_offer_per_client_and_no_more_than_the_vacancys_size(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    ada = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    ben = (await assess(api, world, "Ben"))["priorityListEntry"]["id"]
+    cy = (await assess(api, world, "Cy"))["priorityListEntry"]["id"]
+    bed = await post_vacancy(api, world, size=1)
+    pair = await post_vacancy(api, world, "psh", size=2, description="Two-bedroom at Oak St")
+    first = await refer(api, world, ada, bed["id"])
+    before = await counts(db)
+
+    same = await api.errors(REFER, {"input": {"entryId": ada, "vacancyId": bed["id"]}}, as_=CE)
+    assert same.codes == ["BAD_USER_INPUT"] and "already referred to this vacancy" in same.errors[0]["message"]
+    full = await api.errors(REFER, {"input": {"entryId": ben, "vacancyId": bed["id"]}}, as_=CE)
+    assert full.codes == ["BAD_USER_INPUT"] and "1 pending referral" in full.errors[0]["message"]
+    elsewhere = await api.errors(REFER, {"input": {"entryId": ada, "vacancyId": pair["id"]}}, as_=CE)
+    assert elsewhere.codes == ["BAD_USER_INPUT"]
+    assert "pending" in elsewhere.errors[0]["message"] and "Program rrh" in elsewhere.errors[0]["message"], "names the pending one"
+    by_seeker = await api.errors(REFER, {"input": {"seekerId": world.seeker("Di"), "vacancyId": pair["id"]}}, as_=CE)
+    assert by_seeker.codes == ["BAD_USER_INPUT"] and "priority list" in by_seeker.errors[0]["message"]
+    neither = await api.errors(REFER, {"input": {"vacancyId": pair["id"]}}, as_=CE)
+    assert neither.codes == ["BAD_USER_INPUT"]
+    assert "Give the priority list entry (entryId) or the seeker (seekerId)" in neither.errors[0]["message"]
+    assert await counts(db) == before, "refusals write nothing"
+
+    # A unit of two takes two pending referrals; by the seeker id too, when they are on the list.
+    await refer(api, world, ben, pair["id"])
+    by_id = await api.gql(REFER, {"input": {"seekerId": world.seeker("Cy"), "vacancyId": pair["id"]}}, as_=CE)
+    assert by_id["createCeReferral"]["initials"] == "C. C."
+    assert cy
+    # Once the first offer is resolved, the client may be offered another, and the bed someone else.
+    await resolve(api, await acknowledge(api, first), 2)
+    await refer(api, world, ada, bed["id"])
+
+
+async def test_a_ce_referral_is_answered_in_the_ce_workflow_not_the_generic_status(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    event = await refer(api, world, entry, vacancy["id"])
+    closing = await api.errors(
+        UPDATE_REFERRAL_STATUS, {"input": {"referralId": event["referralId"], "status": "GOT_HELP", "expectedVersion": 1}}, as_=PROVIDER
+    )
+    assert closing.codes == ["BAD_USER_INPUT"]
+    assert "Coordinated Entry referral: acknowledge and resolve it in the CE workflow" in closing.errors[0]["message"]
+    await acknowledge(api, event)
+    referral = (await api.gql(REFERRAL_HISTORY, {"id": event["referralId"]}, as_=PROVIDER))["referral"]
+    assert referral["status"] == "PENDING", "acknowledged: no longer 'not updated'"
+    assert [(h["fromStatus"], h["toStatus"]) for h in referral["history"]][-1] == ("NOT_UPDATED", "PENDING")
+    assert any("acknowledged" in (h["note"] or "").lower() for h in referral["history"])
+
+
+async def test_dates_have_lower_bounds_and_follow_each_other(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    before = await counts(db)
+    stale = await api.errors(
+        POST_VACANCY,
+        {"input": {"programId": world.program("rrh"), "description": "Bed", "openedOn": (date.today() - timedelta(days=6 * 366)).isoformat()}},
+        as_=PROVIDER,
+    )
+    assert stale.codes == ["BAD_USER_INPUT"] and stale.errors[0]["extensions"]["field"] == "openedOn"
+    ancient = await api.errors(ASSESS, {"input": assessment(world, "Ada", assessmentDate="1998-09-30")}, as_=CE)
+    assert ancient.codes == ["BAD_USER_INPUT"] and ancient.errors[0]["extensions"]["field"] == "assessmentDate"
+    assert "1998-10-01" in ancient.errors[0]["message"]
+    assert await counts(db) == before
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    event = await refer(api, world, entry, vacancy["id"])
+    async with db.write() as s:
+        row = await s.get(CeEvent, parse_pk(event["id"]))
+        assert row is not None
+        row.event_date = date.today() - timedelta(days=10)
+    acked = await acknowledge(api, event, on=date.today() - timedelta(days=5))
+    early = await api.errors(
+        RESOLVE,
+        {"input": {"ceEventId": event["id"], "result": 2, "resultDate": (date.today() - timedelta(days=7)).isoformat(),
+                   "expectedVersion": acked["version"]}},
+        as_=PROVIDER,
+    )
+    assert early.codes == ["BAD_USER_INPUT"] and early.errors[0]["extensions"]["field"] == "resultDate"
+
+
+def parse_pk(global_id: str) -> int:
+    from schema.ids import parse_global_id
+
+    return parse_global_id(global_id)[1]
+
+
+async def test_node_fetches_ce_events_vacancies_and_enrollments_for_those_who_may_read_them(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entry = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    vacancy = await post_vacancy(api, world)
+    event = await refer(api, world, entry, vacancy["id"])
+    enrollment = enrollment_gid(await enroll(db, world, "Ada", "rrh"))
+    for who in (CE, PROVIDER):
+        assert (await api.gql(NODE_CE, {"id": event["id"]}, as_=who))["node"] == {"id": event["id"], "status": "WAITING", "initials": "A. A."}
+        assert (await api.gql(NODE_CE, {"id": vacancy["id"]}, as_=who))["node"]["size"] == 1
+    assert (await api.gql(NODE_CE, {"id": enrollment}, as_=PROVIDER))["node"]["entryDate"] == date.today().isoformat()
+    for who in (OTHER_STAFF, OTHER_CE, NAVIGATOR):
+        for gid in (event["id"], vacancy["id"], enrollment):
+            assert (await api.errors(NODE_CE, {"id": gid}, as_=who)).codes == ["NOT_FOUND"], (who, gid)
+
+
+WALL_COUNTS = """
+query($coc: String!) {
+  wallboard(cocCode: $coc) {
+    vacancyCount priorityListCount ceWaitingCount
+    ceWaiting(first: 1) { id daysWaiting }
+    ceToday { referred acknowledged housed unsuccessful }
+    changesToday { subject subjectId ce { action result { code label } programName initials } }
+  }
+}
+"""
+
+
+async def test_the_wall_counts_what_it_cuts_and_tells_the_days_ce_results(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    entries = {who: (await assess(api, world, who))["priorityListEntry"]["id"] for who in ("Ada", "Ben", "Cy")}
+    vacancies = [await post_vacancy(api, world, description=f"Unit {n}") for n in range(3)]
+    newer = await refer(api, world, entries["Ada"], vacancies[0]["id"])
+    older = await refer(api, world, entries["Ben"], vacancies[1]["id"])
+    async with db.write() as s:
+        row = await s.get(CeEvent, parse_pk(older["id"]))
+        assert row is not None
+        row.event_date = date.today() - timedelta(days=9)
+    wall = (await api.gql(WALL_COUNTS, {"coc": COC}, as_=CE))["wallboard"]
+    assert wall["ceWaiting"] == [{"id": older["id"], "daysWaiting": 9}], "longest waiting first"
+    assert (wall["ceWaitingCount"], wall["vacancyCount"], wall["priorityListCount"]) == (2, 3, 3)
+    assert wall["ceToday"] == {"referred": 1, "acknowledged": 0, "housed": 0, "unsuccessful": 0}
+
+    acked = await acknowledge(api, newer)
+    await resolve(api, acked, 1, resultingEnrollmentId=enrollment_gid(await enroll(db, world, "Ada", "rrh")))
+    await resolve(api, await acknowledge(api, older), 3)
+    wall = (await api.gql(WALL_COUNTS, {"coc": COC}, as_=CE))["wallboard"]
+    assert wall["ceToday"] == {"referred": 1, "acknowledged": 2, "housed": 1, "unsuccessful": 1}
+    assert wall["ceWaitingCount"] == 0 and wall["vacancyCount"] == 2 and wall["priorityListCount"] == 2
+    ce_changes = [c["ce"] for c in wall["changesToday"] if c["subject"] == "CE_EVENT"]
+    assert {"action": "RESOLVED", "result": {"code": 1, "label": "Successful referral: client accepted"}, "programName": "Program rrh",
+            "initials": "A. A."} in ce_changes
+    assert [c["action"] for c in ce_changes].count("ACKNOWLEDGED") == 2
+    assert {c["result"]["code"] for c in ce_changes if c["action"] == "RESOLVED"} == {1, 3}
+    assert "Ada" not in str(wall)

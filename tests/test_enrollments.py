@@ -216,3 +216,23 @@ async def test_pickers_read_huds_own_code_lists(api: Api, network: Network) -> N
     unknown = await api.errors(HUD_CODES, {"list": "9.99" + "x" * 500}, as_="intake@test.example")
     assert unknown.codes == ["BAD_USER_INPUT"]
     assert "3.917" in unknown.errors[0]["message"] and "x" * 30 not in unknown.errors[0]["message"]
+
+
+async def test_an_enrollment_names_a_known_coc_and_dates_from_hmis_on(api: Api, network: Network, db: Database) -> None:
+    await _housing(db, network)
+    household = await _household(api, network)
+    members: list[dict[str, object]] = household["members"]  # type: ignore[assignment]
+    unknown = await api.errors(ENROLL, {"input": {**household, "enrollmentCoc": "ZZ-999"}}, as_=CLINIC)
+    assert unknown.codes == ["BAD_USER_INPUT"] and "ZZ-999" in unknown.errors[0]["message"]
+    assert unknown.errors[0]["extensions"]["field"] == "enrollmentCoc"
+    ancient = await api.errors(ENROLL, {"input": {**household, "entryDate": "1998-09-30"}}, as_=CLINIC)
+    assert ancient.codes == ["BAD_USER_INPUT"] and ancient.errors[0]["extensions"]["field"] == "entryDate"
+    assert "1998-10-01" in ancient.errors[0]["message"]
+    # A sole member with a relationship HUD does not list hears about the code first.
+    sole = await api.errors(ENROLL, {"input": {**household, "members": [{**members[0], "relationshipToHoH": 9}]}}, as_=CLINIC)
+    assert sole.codes == ["BAD_USER_INPUT"] and "HUD code" in sole.errors[0]["message"]
+    assert sole.errors[0]["extensions"]["field"] == "relationshipToHoH"
+    async with db.read() as s:
+        assert await s.scalar(select(OutboxEvent.seq).where(OutboxEvent.subject_type == SubjectType.ENROLLMENT)) is None
+    head = (await api.gql(ENROLL, {"input": {**household, "enrollmentCoc": "xx-500"}}, as_=CLINIC))["createEnrollment"]
+    assert head["enrollmentCoc"] == "XX-500"

@@ -33,6 +33,7 @@ CODED = {
     ("Organization.csv", "VictimServiceProvider"): "1.7",
     ("Project.csv", "ContinuumProject"): "1.7",
     ("Project.csv", "ProjectType"): hud.PROJECT_TYPE,
+    ("Project.csv", "HousingType"): "2.02.D",
     ("Client.csv", "NameDataQuality"): hud.NAME_DATA_QUALITY,
     ("Client.csv", "SSNDataQuality"): "3.02.2",
     ("Client.csv", "DOBDataQuality"): hud.DOB_DATA_QUALITY,
@@ -304,3 +305,29 @@ async def test_the_command_line_refuses_a_range_that_ends_before_it_starts(
     with pytest.raises(SystemExit, match="ends before it starts"):
         await asyncio.to_thread(cli.main, args)
     assert not out.exists()
+
+
+async def test_the_command_line_says_when_it_cannot_write_the_file(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Database, network: Network
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    args = ["export", "hmis-csv", "--coc", "XX-500", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "/nonexistent/x.zip"]
+    with pytest.raises(SystemExit) as exited:
+        await asyncio.to_thread(cli.main, args)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "referloop export hmis-csv" in err and "/nonexistent" in err and "Traceback" not in err
+    async with db.read() as s:
+        assert await s.scalar(select(OutboxEvent.seq).where(OutboxEvent.subject_type == SubjectType.EXPORT)) is None, "nothing exported"
+
+
+async def test_residential_projects_export_their_housing_type(api: Api, network: Network, db: Database) -> None:
+    who = await _world(api, network, db)
+    response = await api.http.get("/exports/hmis-csv", params=RANGE, headers={"authorization": f"Bearer {await api.token(who['ce'])}"})
+    assert response.status_code == 200
+    files = _read(response.content)
+    projects = {p["ProjectName"]: p for p in _by(files["Project.csv"], "ProjectID")}
+    assert projects["Clinic Rapid Rehousing"]["HousingType"] == "3", "rapid re-housing: tenant-based, scattered site"
+    assert projects["Harbor Shelter"]["HousingType"] == "1", "a shelter: site-based, single site"
+    assert projects["Harbor Pantry"]["HousingType"] == "", "not a residential project"
+    assert all(hud.is_code("2.02.D", int(p["HousingType"])) for p in projects.values() if p["HousingType"])

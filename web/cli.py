@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import csv
 import enum
+import os
 import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import uvicorn
 
@@ -66,7 +68,29 @@ def _worker(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+CANNOT_WRITE = 2  # the exit status for a file that cannot be written, as for a usage error
+
+
+def _cannot_write(out: Path, reason: str) -> NoReturn:
+    print(f"referloop export hmis-csv: cannot write {out}: {reason}", file=sys.stderr)
+    raise SystemExit(CANNOT_WRITE)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse a file that cannot be written before anything is exported (and recorded as exported)."""
+    folder = out.parent
+    if out.is_dir():
+        _cannot_write(out, "that is a directory; give the zip file's name, e.g. --out hmis.zip")
+    if not folder.is_dir():
+        _cannot_write(out, f"the directory {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        _cannot_write(out, "permission denied")
+
+
 def _export_hmis_csv(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    _check_writable(out)
+
     async def run() -> None:
         db = Database(Settings.from_env().database_url)
         try:
@@ -75,7 +99,10 @@ def _export_hmis_csv(args: argparse.Namespace) -> None:
             raise SystemExit(f"referloop export hmis-csv: {error.message}") from None
         finally:
             await db.dispose()
-        Path(args.out).write_bytes(export.content)
+        try:
+            out.write_bytes(export.content)
+        except OSError as error:
+            _cannot_write(out, error.strerror or str(error))
         rows = ", ".join(f"{name} {count}" for name, count in export.rows.items())
         print(f"wrote {args.out} (export {export.export_id}): {rows}")
 

@@ -98,7 +98,8 @@ CE_EVENT_RULES: Rules[CeEvent, None, CeRelation, CeAction, CeField] = Rules(
         # the referral's status, a thing the CE managers do not do).
         CeAction.ACKNOWLEDGE: dict(_PROVIDER),
         CeAction.RESOLVE: dict(_PROVIDER),
-        CeAction.RECORD_NOT_HOUSED: dict(_EVERYONE),
+        # Why the client was not housed is the provider's account of its own answer, like the result.
+        CeAction.RECORD_NOT_HOUSED: dict(_PROVIDER),
     },
     fields={
         CeField.SEEKER_NAME: dict(_EVERYONE),

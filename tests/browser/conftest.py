@@ -161,7 +161,12 @@ class SignIn(Protocol):
     """The sign_in fixture: who signs in, at what size, and what stands between the page and its websocket."""
 
     def __call__(
-        self, who: str, *, viewport: ViewportSize | None = None, route_websocket: Callable[[WebSocketRoute], Any] | None = None
+        self,
+        who: str,
+        *,
+        viewport: ViewportSize | None = None,
+        route_websocket: Callable[[WebSocketRoute], Any] | None = None,
+        start: str | None = None,
     ) -> Page: ...
 
 
@@ -171,7 +176,11 @@ def sign_in(browser: Browser, server: Server) -> Iterator[SignIn]:
     contexts: list[BrowserContext] = []
 
     def open_as(
-        who: str, *, viewport: ViewportSize | None = None, route_websocket: Callable[[WebSocketRoute], Any] | None = None
+        who: str,
+        *,
+        viewport: ViewportSize | None = None,
+        route_websocket: Callable[[WebSocketRoute], Any] | None = None,
+        start: str | None = None,
     ) -> Page:
         context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)
         context.set_default_timeout(10_000)
@@ -186,6 +195,8 @@ def sign_in(browser: Browser, server: Server) -> Iterator[SignIn]:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/login" not in url)
+        if start is not None:  # e.g. "/wall/": CE managers land on /ce, the wall is opened on its own screen
+            page.goto(start)
         return page
 
     yield open_as

@@ -35,11 +35,18 @@ def _post(server: Server, who: str, query: str, variables: dict[str, Any]) -> di
     return server.post_json("/graphql", {"query": query, "variables": variables}, token=server.token(who))
 
 
+PENDING_AT = """query($coc: String!) { ceEvents(cocCode: $coc, first: 100) { edges { node { status vacancy { id } } } } }"""
+
+
 def vacancy_of_intake(server: Server) -> dict[str, Any]:
-    """An open vacancy at a program of intake@'s organization: one already there, or one intake@ posts."""
+    """An open vacancy at a program of intake@'s organization with room for a referral (CE allows as many
+    pending referrals as its size): one already there, or one intake@ posts."""
     existing: list[dict[str, Any]] = server.graphql("intake", VACANCIES, {"coc": COC})["vacancies"]
-    if existing:
-        return existing[0]
+    events = server.graphql("intake", PENDING_AT, {"coc": COC})["ceEvents"]["edges"]
+    taken = {e["node"]["vacancy"]["id"] for e in events if e["node"]["status"] != "RESOLVED" and e["node"]["vacancy"]}
+    free = [v for v in existing if v["id"] not in taken]
+    if free:
+        return free[0]
     data = server.graphql("intake", OUR_PROGRAMS)
     org = data["viewer"]["organization"]["id"]
     ours = [e["node"] for e in data["programs"]["edges"] if e["node"]["organization"]["id"] == org]
@@ -89,6 +96,25 @@ def entry_for(server: Server, seeker_id: str) -> str:
     return placed
 
 
+FREE_SEEKERS = """query($coc: String!) {
+  priorityList(cocCode: $coc, first: 100) { edges { node { id seeker { id firstName lastName } } } }
+  ceEvents(cocCode: $coc, first: 100) { edges { node { status seeker { id } } } } }"""
+
+
+def free_seeker(server: Server) -> dict[str, Any]:
+    """Someone on CA-600's list with no pending CE referral (CE makes one offer at a time), as demo_seeker gives."""
+    data = server.graphql("ce", FREE_SEEKERS, {"coc": COC})
+    pending = {e["node"]["seeker"]["id"] for e in data["ceEvents"]["edges"] if e["node"]["status"] != "RESOLVED"}
+    demo = demo_seeker(server)
+    if demo["id"] not in pending:
+        return demo
+    for edge in data["priorityList"]["edges"]:
+        seeker: dict[str, Any] = edge["node"]["seeker"]
+        if seeker["id"] not in pending:
+            return seeker
+    pytest.fail("everyone on the first page of the list has a pending CE referral")
+
+
 def _same_document(*pages: Page) -> None:
     for page in pages:
         assert page.evaluate("window.__sameDocument") is True, "a page reloaded"
@@ -96,19 +122,19 @@ def _same_document(*pages: Page) -> None:
 
 def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     vacancy = vacancy_of_intake(server)
-    seeker = demo_seeker(server)
+    seeker = free_seeker(server)
     entry_id = entry_for(server, seeker["id"])
 
-    wall = sign_in("ce", viewport=WALL)
+    wall = sign_in("ce", viewport=WALL, start="/wall/CA-600")
     wall.wait_for_url("**/wall/**")
+    expect(wall.get_by_test_id("wall-title")).to_have_text(f"Coordinated Entry · {COC}")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
-    expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_be_visible()
+    # Listed (shown, or among the "+N more" when the panel is full: no row is cut mid-line).
+    expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_have_count(1)
     expect(wall.get_by_test_id("wall-priority").first).to_be_visible()
 
     ce = sign_in("ce")
-    ce.wait_for_url("**/wall/**")
-    ce.get_by_role("link", name="Coordinated Entry page").click()
-    ce.wait_for_url("**/ce")
+    ce.wait_for_url("**/ce")  # CE managers land on their CE page
     expect(ce.get_by_role("heading", name=f"Coordinated Entry · {COC}")).to_be_visible()
     expect(ce.get_by_test_id("live-indicator")).to_have_text("Live")
     expect(ce.get_by_test_id("priority-entry").first).to_be_visible()
@@ -124,9 +150,16 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
         ce.get_by_role("button", name="Load more").click()
         ce.wait_for_timeout(300)
     card = ce.locator(f'[data-testid="vacancy"][data-vacancy-id="{vacancy["id"]}"]')
+    waiting_before = int(wall.get_by_test_id("ce-waiting-total").inner_text())
     card.get_by_role("button", name="Refer to this vacancy").click()
     form = card.get_by_test_id("refer-form")
-    form.get_by_label("Client on the priority list").select_option(entry_id)
+    picker = form.get_by_label("Client on the priority list")
+    expect(picker).to_have_value("")  # no pre-selection: the CE manager chooses
+    expect(form.get_by_role("button", name="Refer", exact=True)).to_be_disabled()
+    expect(picker.locator("option").first).to_have_text("Choose a client…")
+    expect(picker.locator(f'option[value="{entry_id}"]')).to_contain_text("on the list")
+    picker.select_option(entry_id)
+    expect(form.get_by_role("button", name="Refer", exact=True)).to_be_enabled()
     form.get_by_role("button", name="Refer", exact=True).click()
     waiting = ce.get_by_test_id("stage-WAITING").get_by_test_id("ce-event").filter(has_text=seeker["lastName"])
     expect(waiting.first).to_be_visible()
@@ -139,10 +172,11 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     ce_row = ce.locator(f'[data-testid="ce-event"][data-ce-event-id="{event["id"]}"]')
     expect(ce_row).to_have_attribute("data-status", "WAITING")
 
-    # The wall shows it waiting for acknowledgement, live.
-    wall_row = wall.locator(f'[data-testid="wall-ce-waiting"][data-ce-event-id="{event["id"]}"]')
-    expect(wall_row).to_be_visible(timeout=3000)
-    expect(wall_row).not_to_contain_text(seeker["lastName"])  # initials only
+    # The wall counts it waiting for acknowledgement, live (the longest waiting are listed first).
+    counted = server.graphql("ce", 'query { wallboard(cocCode: "CA-600") { ceWaitingCount } }')["wallboard"]["ceWaitingCount"]
+    assert counted == waiting_before + 1, (counted, waiting_before)
+    expect(wall.get_by_test_id("ce-waiting-total")).to_have_text(str(waiting_before + 1), timeout=3000)
+    expect(wall.get_by_test_id("wall")).not_to_contain_text(seeker["lastName"])  # initials only
 
     # The provider sees it arrive, and acknowledges it with its contact pre-filled.
     workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
@@ -154,7 +188,7 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(workflow).to_have_attribute("data-ce-status", "ACKNOWLEDGED")
     expect(ce_row).to_have_attribute("data-status", "ACKNOWLEDGED", timeout=3000)
     expect(ce_row).to_contain_text("Priya Shah")
-    expect(wall_row).to_have_count(0, timeout=3000)
+    expect(wall.get_by_test_id("ce-waiting-total")).to_have_text(str(waiting_before), timeout=3000)
 
     # The provider enrolls the client right there, and resolves it: housed.
     workflow.get_by_label("Accepted: the client was housed").check()
@@ -182,7 +216,41 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(card).to_have_count(0, timeout=3000)
     expect(ce.locator(f'[data-testid="priority-entry"][data-entry-id="{entry_id}"]')).to_have_count(0)
     expect(wall.locator(f'[data-testid="wall-vacancy"][data-vacancy-id="{vacancy["id"]}"]')).to_have_count(0, timeout=3000)
+    # The wall's Today tells the day's CE results in the CE team's words, and its header counts them.
+    expect(wall.locator('[data-testid="wall-change"][data-ce-action="RESOLVED"]').first).to_contain_text("Housed", timeout=3000)
+    expect(wall.get_by_test_id("ce-housed-today")).not_to_have_text("0")
+    expect(wall.get_by_test_id("ce-acknowledged-today")).not_to_have_text("0")
+    _rows_are_whole(wall)
     _same_document(wall, ce, intake)
+
+
+def _rows_are_whole(wall: Page) -> None:
+    """No panel of the wall cuts a row mid-line: every row shown ends inside its list."""
+    cut = wall.evaluate(
+        """() => [...document.querySelectorAll('.panel ol')].flatMap((ol) => {
+             const bottom = ol.getBoundingClientRect().bottom;
+             return [...ol.children].filter((li) => li.style.display !== 'none' && li.getBoundingClientRect().bottom > bottom + 1)
+               .map((li) => li.textContent.trim());
+           })"""
+    )
+    assert cut == [], cut
+
+
+def test_ce_page_puts_vacancies_near_the_top_and_fits_a_phone(server: Server, sign_in: SignIn) -> None:
+    vacancy_of_intake(server)
+    ce = sign_in("ce", viewport={"width": 1440, "height": 900})
+    ce.wait_for_url("**/ce")
+    refer = ce.get_by_test_id("vacancy").first.get_by_role("button", name="Refer to this vacancy")
+    expect(refer).to_be_visible()
+    box = refer.bounding_box()
+    assert box is not None and box["y"] < 900, f"the first Refer button is {box} down the page"
+    phone = sign_in("ce", viewport={"width": 390, "height": 844})
+    phone.wait_for_url("**/ce")
+    expect(phone.get_by_test_id("priority-entry").first).to_be_visible()
+    phone.get_by_test_id("vacancy").first.get_by_role("button", name="Refer to this vacancy").click()
+    expect(phone.get_by_test_id("refer-form")).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the CE page is {width} px wide on a 390 px phone"
 
 
 CREATE_CE_REFERRAL = "mutation($input: CreateCeReferralInput!) { createCeReferral(input: $input) { id version status } }"
@@ -191,7 +259,7 @@ CREATE_CE_REFERRAL = "mutation($input: CreateCeReferralInput!) { createCeReferra
 def test_provider_resolves_unsuccessfully_and_says_why(server: Server, sign_in: SignIn) -> None:
     """4.20.D result 3 (provider rejected), then the not-housed reason; the CE page follows live."""
     vacancy = vacancy_of_intake(server)
-    seeker = demo_seeker(server)
+    seeker = free_seeker(server)
     entry_id = entry_for(server, seeker["id"])
     ce = sign_in("ce")
     ce.goto("/ce")
@@ -228,7 +296,7 @@ ACKNOWLEDGE = """mutation($input: AcknowledgeCeReferralInput!) {
 def test_a_stale_acknowledgement_is_explained_and_reloaded(server: Server, sign_in: SignIn) -> None:
     """CONFLICT: a colleague acknowledged the CE referral since this page loaded, and no push told it."""
     vacancy = vacancy_of_intake(server)
-    entry_id = entry_for(server, demo_seeker(server)["id"])
+    entry_id = entry_for(server, free_seeker(server)["id"])
     event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
     intake = sign_in("intake", route_websocket=lambda ws: None)  # the live channel never comes up here
     intake.wait_for_url("**/program")

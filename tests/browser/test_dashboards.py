@@ -143,7 +143,7 @@ def test_screenshots(server: Server, sign_in: SignIn, width: str) -> None:
     expect(intake.get_by_test_id("inbound-referral").first).to_be_visible()
     shoot(intake, "program")
 
-    wall = sign_in("ce", viewport=viewport)
+    wall = sign_in("ce", viewport=viewport, start="/wall/CA-600")
     expect(wall.get_by_test_id("wall")).to_be_visible()
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
     shoot(wall, "wall")
@@ -237,7 +237,7 @@ def test_wall_reconnects_and_catches_up(server: Server, sign_in: SignIn) -> None
     state: DroppableLink = {"blocked": False, "current": None, "subscribes": []}
     route = droppable_route(state)
 
-    wall = sign_in("ce", viewport={"width": 1920, "height": 1080}, route_websocket=route)
+    wall = sign_in("ce", viewport={"width": 1920, "height": 1080}, route_websocket=route, start="/wall/CA-600")
     wall.wait_for_url("**/wall/**")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
     expect(wall.get_by_test_id("wall")).to_contain_text("Open referrals")
@@ -360,7 +360,7 @@ def test_pages_pass_axe_wcag_aa(server: Server, sign_in: SignIn, browser: Browse
     expect(intake.get_by_test_id("inbound-referral").first).to_be_visible()
     problems["program"] = axe_violations(intake)
 
-    wall = sign_in("ce", viewport={"width": 1920, "height": 1080})
+    wall = sign_in("ce", viewport={"width": 1920, "height": 1080}, start="/wall/CA-600")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
     problems["wall"] = axe_violations(wall)
 

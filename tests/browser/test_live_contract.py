@@ -208,7 +208,7 @@ def test_wall_today_tells_each_change_once_as_it_happened(server: Server, sign_i
     program = live_program_of_intake(server)
     state: HeldSubscriptions = {"hold": False, "held": [], "subscribes": []}
     board_seq = server.graphql("ce", 'query { wallboard(cocCode: "CA-600") { lastSeq } }')["wallboard"]["lastSeq"]
-    wall = sign_in("ce", viewport=WALL, route_websocket=_holding_subscriptions(state))
+    wall = sign_in("ce", viewport=WALL, route_websocket=_holding_subscriptions(state), start="/wall/CA-600")
     wall.wait_for_url("**/wall/**")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
     _wait_for(wall, lambda: len(state["subscribes"]) >= 1)
@@ -260,7 +260,7 @@ def test_wall_replay_after_a_drop_tells_each_change_once(server: Server, sign_in
     route = droppable_route(state)
 
     program = live_program_of_intake(server)
-    wall = sign_in("ce", viewport=WALL, route_websocket=route)
+    wall = sign_in("ce", viewport=WALL, route_websocket=route, start="/wall/CA-600")
     wall.wait_for_url("**/wall/**")
     expect(wall.get_by_test_id("live-indicator")).to_have_text("Live")
     referral = _make_referral(server, program)

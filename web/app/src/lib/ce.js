@@ -105,3 +105,44 @@ export function today() {
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
+
+/** What the wall's Today feed says of a CE step (4.20.D results in the CE team's words). */
+export const WALL_RESULT_WORDS = { 1: 'Housed', 2: 'Client rejected', 3: 'Provider rejected' };
+export function wallCeWords(ce) {
+  if (ce.action === 'RESOLVED') return WALL_RESULT_WORDS[ce.result?.code] || ce.result?.label || 'Resolved';
+  return { REFERRED: 'Referred through CE', ACKNOWLEDGED: 'Acknowledged', NOT_HOUSED_REASON: 'Not-housed reason recorded' }[ce.action] || ce.action;
+}
+
+/**
+ * Svelte action for a wall list: hides the rows that do not fit whole in the list's box (none is cut
+ * mid-line) and reports how many are shown, so that the panel can say "+N more".
+ */
+export function fitRows(node, onShown) {
+  let frame = 0;
+  let report = onShown;
+  const measure = () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      const rows = [...node.children];
+      for (const row of rows) row.style.display = '';
+      const bottom = node.getBoundingClientRect().bottom;
+      let shown = 0;
+      let full = false;
+      for (const row of rows) {
+        full = full || row.getBoundingClientRect().bottom > bottom + 0.5;
+        row.style.display = full ? 'none' : '';
+        if (!full) shown++;
+      }
+      report?.(shown);
+    });
+  };
+  const resized = new ResizeObserver(measure);
+  resized.observe(node);
+  const changed = new MutationObserver(measure);
+  changed.observe(node, { childList: true, subtree: true, characterData: true });
+  measure();
+  return {
+    update(next) { report = next; measure(); },
+    destroy() { resized.disconnect(); changed.disconnect(); cancelAnimationFrame(frame); },
+  };
+}

@@ -22,6 +22,12 @@ export function setToken(token) {
 }
 
 /** Where each role lands after signing in. */
+/** The CE wall display of the CoC a CE manager acts for ("/wall/" when there is none). */
+export function wallFor(viewer) {
+  const coc = viewer?.organization?.cocCode || viewer?.memberships?.map((m) => m.organization?.cocCode).find(Boolean);
+  return coc ? `/wall/${encodeURIComponent(coc)}` : '/wall/';
+}
+
 export function homeFor(viewer) {
   if (!viewer) return '/login';
   switch (viewer.role) {
@@ -29,12 +35,9 @@ export function homeFor(viewer) {
       return '/seeker';
     case 'PROGRAM_STAFF':
       return '/program';
-    case 'CE_MANAGER': {
-      const coc =
-        viewer.organization?.cocCode ||
-        viewer.memberships?.map((m) => m.organization?.cocCode).find(Boolean);
-      return coc ? `/wall/${encodeURIComponent(coc)}` : '/wall/';
-    }
+    case 'CE_MANAGER':
+      // CE managers work on the CE page; the wall display is opened (and bookmarked) on its own screen.
+      return '/ce';
     case 'NAVIGATOR':
     case 'ADMIN':
     default:
