@@ -14,6 +14,7 @@ from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.performance import PerformanceQuery
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerMutation, SeekerQuery
@@ -30,6 +31,7 @@ Query = merge_types(
         NotificationQuery,
         CoordinatedEntryQuery,
         EnrollmentQuery,
+        PerformanceQuery,
     ),
 )
 Mutation = merge_types(
