@@ -4,9 +4,9 @@ docs/architecture.md ("Performance measures") defines each figure. In short: the
 are the live referrals to the scope's programs created in the range; each is then followed to
 wherever it is now (acknowledged, got help, resolved, enrolled, housed), however late that was.
 
-Every figure is an aggregate the database computes: two statements (the headline figures with
-their medians; the breakdowns and the monthly series) over one common table of the referrals made,
-whatever their number. Nothing is loaded row by row.
+Every figure is an aggregate the database computes, in one statement over one common table of the
+referrals made (`referrals_made`), whatever their number; one more finds the scope. Nothing is
+loaded row by row.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Float, String, and_, case, cast, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.selectable import CTE
@@ -242,52 +242,34 @@ async def measure(runtime: Runtime, viewer: Viewer, request: ScopeRequest, *, st
     check_scope_request(request)
     async with runtime.db.read() as session:
         scope = await resolve_scope(session, viewer, request)
-        made = referrals_made(viewer, scope, start, end)
-        headline = (
-            await session.execute(
-                select(
-                    func.count(),
-                    _count_where(made.c.ack_days.is_not(None)),
-                    _count_where(made.c.got_help == 1),
-                    _count_where(made.c.resolved == 1),
-                    _count_where(made.c.entered.is_not(None)),
-                    _count_where(made.c.move_in_days.is_not(None)),
-                    median(made, "ack_days").scalar_subquery(),
-                    median(made, "resolve_days").scalar_subquery(),
-                    median(made, "move_in_days").scalar_subquery(),
-                ).select_from(made)
-            )
-        ).one()
-        breakdown = await session.execute(_breakdown(made))
-        rows: Sequence[Any] = breakdown.all()
+        rows: Sequence[Any] = (await session.execute(_figures(referrals_made(viewer, scope, start, end)))).all()
+    headline = next(row for row in rows if row.kind == "total")
     by_status = {status: 0 for status in ReferralStatus}
     reasons: dict[str, int] = {}
     points: dict[str, tuple[int, int, int]] = {}
-    for kind, key, count, got_help, housed in rows:
-        if kind == "status":
-            by_status[ReferralStatus[key]] = int(count)
-        elif kind == "reason":
-            reasons[key] = int(count)
-        else:
-            points[key] = (int(count), int(got_help), int(housed))
-    series = [Point(month, *points.get(month.isoformat(), (0, 0, 0))) for month in _months(start, end)]
-    made_n, acknowledged, got_help, resolved, enrolled, housed, ack, resolve, move_in = headline
+    for row in rows:
+        if row.kind == "status":
+            by_status[ReferralStatus[row.key]] = int(row.made)
+        elif row.kind == "reason":
+            reasons[row.key] = int(row.made)
+        elif row.kind == "month":
+            points[row.key] = (int(row.made), int(row.got_help), int(row.housed))
     return Figures(
         scope=scope,
         start=start,
         end=end,
-        made=int(made_n),
-        acknowledged=int(acknowledged),
-        got_help=int(got_help),
-        resolved=int(resolved),
-        enrolled=int(enrolled),
-        housed=int(housed),
-        median_days_to_acknowledge=_days(ack),
-        median_days_to_resolve=_days(resolve),
-        median_days_to_move_in=_days(move_in),
+        made=int(headline.made),
+        acknowledged=int(headline.acknowledged),
+        got_help=int(headline.got_help),
+        resolved=int(headline.resolved),
+        enrolled=int(headline.enrolled),
+        housed=int(headline.housed),
+        median_days_to_acknowledge=_days(headline.ack_days),
+        median_days_to_resolve=_days(headline.resolve_days),
+        median_days_to_move_in=_days(headline.move_in_days),
         by_status=by_status,
         by_not_housed_reason=reasons,
-        series=series,
+        series=[Point(month, *points.get(month.isoformat(), (0, 0, 0))) for month in _months(start, end)],
     )
 
 
@@ -295,22 +277,42 @@ def _days(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def _breakdown(made: CTE) -> Any:
-    """Counts by final status, by CE not-housed reason, and per month: one statement, told apart by `kind`."""
-    status = cast(made.c.status, String)
-    by_status = select(literal("status").label("kind"), status.label("key"), func.count(), literal(0), literal(0)).group_by(status)
-    reason = made.c.not_housed_reason
-    by_reason = (
-        select(literal("reason"), reason, func.count(), literal(0), literal(0)).where(reason.is_not(None)).group_by(reason)
+_FIGURES = ("made", "acknowledged", "got_help", "resolved", "enrolled", "housed")
+_MEDIANS = ("ack_days", "resolve_days", "move_in_days")
+
+
+def _figures(made: CTE) -> Any:
+    """Every figure in one statement, so that the referrals made are found once: a `total` row with the
+    counts and medians, then rows by final status, by CE not-housed reason and per month, told apart by `kind`."""
+
+    def row(kind: str, key: Any, counts: dict[str, Any], medians: dict[str, Any] | None = None) -> Any:
+        columns = [literal(kind).label("kind"), key.label("key")]
+        columns += [counts.get(name, literal(0)).label(name) for name in _FIGURES]
+        columns += [(medians or {}).get(name, cast(null(), Float)).label(name) for name in _MEDIANS]
+        return select(*columns).select_from(made)
+
+    housed = _count_where(made.c.move_in_days.is_not(None))
+    total = row(
+        "total",
+        cast(null(), String),
+        {
+            "made": func.count(),
+            "acknowledged": _count_where(made.c.ack_days.is_not(None)),
+            "got_help": _count_where(made.c.got_help == 1),
+            "resolved": _count_where(made.c.resolved == 1),
+            "enrolled": _count_where(made.c.entered.is_not(None)),
+            "housed": housed,
+        },
+        {name: median(made, name).scalar_subquery() for name in _MEDIANS},
     )
-    by_month = select(
-        literal("month"),
-        made.c.period,
-        func.count(),
-        func.coalesce(func.sum(made.c.got_help), 0),
-        _count_where(made.c.move_in_days.is_not(None)),
+    status = cast(made.c.status, String)
+    by_status = row("status", status, {"made": func.count()}).group_by(status)
+    reason = made.c.not_housed_reason
+    by_reason = row("reason", reason, {"made": func.count()}).where(reason.is_not(None)).group_by(reason)
+    by_month = row(
+        "month", made.c.period, {"made": func.count(), "got_help": _count_where(made.c.got_help == 1), "housed": housed}
     ).group_by(made.c.period)
-    return union_all(by_status.select_from(made), by_reason.select_from(made), by_month.select_from(made))
+    return union_all(total, by_status, by_reason, by_month)
 
 
 @dataclass(frozen=True)
