@@ -302,7 +302,7 @@ async def test_the_scope_picker_offers_what_the_viewer_may_ask(api: Api, world: 
     assert mine[0] == {"kind": "ORGANIZATION", "id": world.network["food"], "name": "Harbor Food Bank", "organizationName": None}
     assert {s["name"] for s in mine[1:]} == {"Harbor Pantry", "Harbor SNAP Help"}
     coc = (await api.gql(SCOPES, as_=CE))["performanceScopes"]
-    assert coc[0] == {"kind": "COC", "id": COC, "name": COC, "organizationName": None}
+    assert coc[0] == {"kind": "COC", "id": COC, "name": "Test County CoC", "organizationName": None}
     assert {s["name"] for s in coc if s["kind"] == "ORGANIZATION"} == {"Harbor Food Bank", "Eastside Navigators", "Northside Clinic"}
     assert "Clinic Rapid Rehousing" in {s["name"] for s in coc if s["kind"] == "PROGRAM"}
     assert (await api.gql(SCOPES, as_=NAVIGATOR))["performanceScopes"] == []

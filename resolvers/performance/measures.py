@@ -334,7 +334,8 @@ async def scope_options(runtime: Runtime, viewer: Viewer) -> list[ScopeOption]:
             if acting.coc_id is None or acting.coc_code is None:
                 return []
             orgs = select(Organization.id).where(Organization.coc_id == acting.coc_id)
-            head = [ScopeOption(ScopeKind.COC, acting.coc_id, acting.coc_code, coc_code=acting.coc_code)]
+            coc_name = await session.scalar(select(ContinuumOfCare.name).where(ContinuumOfCare.id == acting.coc_id))
+            head = [ScopeOption(ScopeKind.COC, acting.coc_id, coc_name or acting.coc_code, coc_code=acting.coc_code)]
             organizations = await session.scalars(select(Organization).where(Organization.id.in_(orgs)).order_by(Organization.name))
             head += [ScopeOption(ScopeKind.ORGANIZATION, o.id, o.name) for o in organizations]
         else:
