@@ -145,8 +145,8 @@ async def build_world(db: Database, network: Network) -> World:
     await to_pantry(at("2025-02-05", 0), (2, S.COULDNT_CONTACT, None, email))
     # The seeker closes it themselves: got help, resolved in 1 day, not an answer; an enrollment from before does not count.
     await to_pantry(at("2025-02-10"), (1, S.GOT_HELP, sam, dash), enrollment=(date(2025, 2, 1), date(2025, 2, 2)))
-    # Nobody answered.
-    await to_pantry(at("2025-03-01"))
+    # Nobody at the program answered: staff of another organization's program is not the program's side.
+    await to_pantry(at("2025-03-01"), (2, S.PENDING, clinic, dash))
     # An email link without an account to a status a seeker's link offers: not counted as the program's answer.
     await to_pantry(at("2025-03-15", 6), (1.5, S.GOT_HELP, None, email))
     # Answered in six hours, still in progress.
@@ -199,7 +199,7 @@ async def test_a_programs_figures_are_exact(api: Api, world: World) -> None:
     assert (p["enrolled"], p["enrolledShare"]) == (2, pytest.approx(2 / 7))
     assert (p["housed"], p["housedShare"], p["medianDaysToMoveIn"]) == (1, pytest.approx(1 / 7), 15.0)
     assert counts(p["byStatus"], "status") == {
-        "GOT_HELP": 3, "NOT_ELIGIBLE": 1, "COULDNT_CONTACT": 1, "NOT_UPDATED": 1, "ELIGIBLE": 1
+        "GOT_HELP": 3, "NOT_ELIGIBLE": 1, "COULDNT_CONTACT": 1, "PENDING": 1, "ELIGIBLE": 1
     }
     assert len(p["byStatus"]) == len(ReferralStatus)
     assert counts(p["byNotHousedReason"], "reason") == {}
@@ -227,7 +227,7 @@ async def test_everyone_allowed_gets_the_same_figures_and_the_coc_counts_every_p
     assert (coc["resolved"], coc["medianDaysToResolve"]) == (6, 2.5)
     assert coc["gotHelp"] == 3
     assert counts(coc["byNotHousedReason"], "reason") == {"LANDLORD_DECLINED": 1}
-    assert counts(coc["byStatus"], "status")["NOT_UPDATED"] == 2
+    assert counts(coc["byStatus"], "status")["NOT_UPDATED"] == 1
     assert [pt["made"] for pt in coc["series"]] == [3, 3, 3]
 
 
