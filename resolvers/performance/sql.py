@@ -6,7 +6,7 @@ expression serves both and the measures stay in SQL. Timestamps are stored in UT
 "the day of" a timestamp is its UTC date on either database.
 
 Neither database is asked for `percentile_cont` (SQLite has none): a median is the mean of the one
-or two middle values of the ordered non-null values, found with `row_number()` and `count()` windows.
+or two middle values of the ordered non-null values, ranked with the `row_number()` window.
 """
 
 from __future__ import annotations
@@ -102,18 +102,14 @@ def earliest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]
 def median(source: CTE, column: str) -> Select[Any]:
     """A scalar select: the median of `source.c[column]` over its non-null values; null when there are none.
 
-    For n values ranked 1..n the middle ones are ranks (n+1) div 2 and (n+2) div 2: the same rank
-    when n is odd, the two middle ranks when it is even. `//` is integer division on both databases.
+    For n values ranked 1..n by `row_number()` the middle ones are ranks (n+1) div 2 and (n+2) div 2:
+    the same rank when n is odd, the two middle ranks when it is even. `//` is integer division on
+    both databases. n is an uncorrelated `count()`, computed once: `count(*) OVER ()` gave the same
+    answer but made SQLite buffer every row of the window, about three times as slow at 100,000.
     """
     value = source.c[column]
+    n = select(func.count(value)).scalar_subquery()
     ranked = (
-        select(
-            value.label("v"),
-            func.row_number().over(order_by=value).label("rn"),
-            func.count().over().label("n"),
-        )
-        .where(value.is_not(None))
-        .subquery()
+        select(value.label("v"), func.row_number().over(order_by=value).label("rn")).where(value.is_not(None)).subquery()
     )
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    return select(func.avg(ranked.c.v)).where(middle)
+    return select(func.avg(ranked.c.v)).where(or_(ranked.c.rn == (n + 1) // 2, ranked.c.rn == (n + 2) // 2))
