@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python -m bench.live_and_inbound
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.coordinated_entry
+	$(BIN)/python -m bench.performance
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

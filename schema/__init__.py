@@ -17,6 +17,7 @@ from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.performance import PerformanceQuery
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerMutation, SeekerQuery
@@ -36,6 +37,7 @@ Query = merge_types(
         CaseQuery,
         ConsentQuery,
         AuditQuery,
+        PerformanceQuery,
     ),
 )
 Mutation = merge_types(
