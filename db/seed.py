@@ -1509,7 +1509,7 @@ STRENGTHS = (
 CONTACT_SUMMARIES = {
     Intensity.INTENSIVE: "Crisis visit: went through the housing search and the kids' routines together.",
     Intensity.MODERATE: "Check-in on the lease, the budget and school.",
-    Intensity.LIGHT: "Quick call: things are steady.",
+    Intensity.LIGHT: "Short check-in: things are steady.",
 }
 
 
@@ -1647,8 +1647,8 @@ async def _cases(session: AsyncSession, net: _Network, orgs: dict[str, Organizat
             changes.append((r.created_at, author, r.organization_id, EventKind.COMMENT_ADDED, {"recordId": r.id, "kind": r.kind.name}))
         case.version = len(changes)
         case.updated_at = max(at for at, *_ in changes)
-        for when_, actor, org_id, kind, change in changes:
-            events.append(_ce_event(SubjectType.CASE, case.id, kind, when_, actor, org_id, {"caseId": case.id, **change}))
+        for when_, actor, org_id, event_kind, change in changes:
+            events.append(_ce_event(SubjectType.CASE, case.id, event_kind, when_, actor, org_id, {"caseId": case.id, **change}))
 
         for consent_spec in spec.consents:
             starts = day(consent_spec.starts)
