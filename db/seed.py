@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import hud
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
 from db.base import utcnow
+from db.cases import AssistanceKind, Case, CaseMember, CaseRecord, CaseRole, CaseSeeker, CaseStage, ClosureReason, ContactType, GoalStatus, Intensity, RecordKind
+from db.consent import AgreementParty, AgreementScope, CaptureMethod, Consent, ConsentScope, DataSharingAgreement, GrantedBy, Scope
 from db.coordinated_entry import EVENT_TYPE_FOR_PROJECT, STATUS_FOR_RESULT, CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
 from db.enrollments import Enrollment, Household
@@ -63,6 +65,8 @@ NAVIGATOR_ORG = "eastside-frc"
 CE_LEAD_ORG = "metro-housing"
 INTAKE_ORG = "crenshaw-chc"
 TRACKING_SITE = "Street Outreach (tracking only)"
+CHILD_WELFARE_ORG = "county-dcfs"
+HOUSING_ORG = "harbor-supportive-housing"
 
 ORGANIZATIONS: tuple[OrgSpec, ...] = (
     OrgSpec(
@@ -77,6 +81,9 @@ ORGANIZATIONS: tuple[OrgSpec, ...] = (
     OrgSpec(INTAKE_ORG, "Crenshaw Community Health Center", ("Patient Intake",), (("Crenshaw Clinic", False),)),
     OrgSpec("valley-worksource", "Valley WorkSource Center", ("Career Navigators",), (("Van Nuys Career Center", False),)),
     OrgSpec("little-steps", "Little Steps Child Care Network", (), (("Resource & Referral Office", False),)),
+    OrgSpec(CHILD_WELFARE_ORG, "County Department of Children and Family Services", ("Family Maintenance",),
+            (("Compton Regional Office", False),)),
+    OrgSpec(HOUSING_ORG, "Harbor Supportive Housing", ("Family Housing",), (("San Pedro Office", False),)),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +126,10 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("housing", "Luis Ortega", (Member(CE_LEAD_ORG, STAFF, "Coordinated Entry"),)),
     AccountSpec("workforce", "Angela Brooks", (Member("valley-worksource", STAFF),)),
     AccountSpec("childcare", "Mei Lin", (Member("little-steps", STAFF),)),
+    # Shared cases (_cases): the housing provider leads them, child welfare works them alongside.
+    AccountSpec("caseworker", "Renee Alvarez", (Member(CHILD_WELFARE_ORG, NAV, "Family Maintenance", "Compton Regional Office"),)),
+    AccountSpec("housing-cm", "Nora Bell", (Member(HOUSING_ORG, NAV, "Family Housing", "San Pedro Office"),)),
+    AccountSpec("housing-admin", "Dana Whitfield", (Member(HOUSING_ORG, Role.ADMIN),)),
 )
 SEEKER_ACCOUNT = "seeker"
 
@@ -542,12 +553,13 @@ async def seed_demo(db: Database, *, if_empty: bool = False) -> SeedSummary:
         seekers = _seekers(session, rng, net)
         referrals, events = await _referrals(session, rng, net, seekers, now)
         ce = await _coordinated_entry(session, net, orgs, teams, now)
-        week = sorted((e for e in [*events, *ce.events] if e["at"] >= now - EVENT_WINDOW), key=lambda e: e["at"])
+        cases = await _cases(session, net, orgs, now)
+        week = sorted((e for e in [*events, *ce.events, *cases.events] if e["at"] >= now - EVENT_WINDOW), key=lambda e: e["at"])
         await session.execute(insert(OutboxEvent), week)
         return SeedSummary(
             organizations=len(orgs),
             programs=len(net.programs),
-            seekers=len(seekers) + ce.seekers,
+            seekers=len(seekers) + ce.seekers + cases.seekers,
             referrals=len(referrals) + ce.referrals,
             users=len(users),
         )
@@ -1369,3 +1381,293 @@ async def _housed_enrollment(
     session.add(enrollment)
     await session.flush()
     return enrollment
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared cases and releases of information
+# ---------------------------------------------------------------------------------------------
+
+CASES_RANDOM_SEED = 77
+AGREEMENT_NAME = "Families First: Housing and Child Welfare MOA"
+AGREEMENT_PURPOSE = (
+    "Harbor Supportive Housing and the County Department of Children and Family Services share what they need to "
+    "keep families known to child welfare together in stable housing: case notes, contact details, child welfare "
+    "status and referrals, only for families whose head has signed a release to the agreement's parties."
+)
+AGREEMENT_SCOPES = (Scope.CASE_NOTES, Scope.CONTACT, Scope.CHILD_WELFARE, Scope.REFERRALS)
+
+
+class ConsentSpec(NamedTuple):
+    state: str  # ACTIVE, PENDING, EXPIRED or REVOKED, as of the day the seed runs
+    scopes: tuple[Scope, ...]
+    starts: int  # days from today (negative: in the past)
+    ends: int | None = None  # days from today; three years after the start when None
+    revoked: int | None = None  # days ago
+    captured_how: CaptureMethod = CaptureMethod.SIGNED_PAPER
+    witness: str | None = None
+
+
+class CaseSpec(NamedTuple):
+    head: tuple[str, str, int]  # first name, last name, age
+    children: tuple[tuple[str, int], ...]
+    stage: CaseStage
+    opened: int  # days ago
+    moved_in: int | None = None
+    stabilizing: int | None = None
+    closed: int | None = None
+    closure: ClosureReason | None = None
+    assistance_ends: int | None = None  # days from today
+    consents: tuple[ConsentSpec, ...] = ()
+    goals: tuple[tuple[str, GoalStatus], ...] = ()
+    intensities: tuple[Intensity, ...] = ()  # service contacts, oldest first: the need rises and falls
+    notes: tuple[tuple[str, str, bool], ...] = ()  # (author account, text, child welfare)
+    conference: bool = False
+    payments: tuple[tuple[AssistanceKind, str, str], ...] = ()  # (kind, amount, payee)
+
+
+RENT, DEPOSIT = AssistanceKind.RENT, AssistanceKind.SECURITY_DEPOSIT
+CASES: tuple[CaseSpec, ...] = (
+    # The main demo case: consent to the agreement for notes, contact and referrals (not child welfare).
+    CaseSpec(
+        ("Renata", "Solis", 34), (("Mateo", 9), ("Luna", 4)), CaseStage.STABILIZING, opened=120, moved_in=75, stabilizing=20,
+        assistance_ends=40,
+        consents=(ConsentSpec("ACTIVE", (Scope.CASE_NOTES, Scope.CONTACT, Scope.REFERRALS), starts=-118),),
+        goals=(("Keep my kids with me in a place that's ours", GoalStatus.IN_PROGRESS),
+               ("Get Mateo back to school every day", GoalStatus.MET),
+               ("Find work near the new apartment so I can pay rent myself", GoalStatus.IN_PROGRESS)),
+        intensities=(Intensity.INTENSIVE, Intensity.INTENSIVE, Intensity.MODERATE, Intensity.INTENSIVE, Intensity.MODERATE, Intensity.LIGHT),
+        notes=(("housing-cm", "Landlord at Pacific Ave agreed to waive the application fee.", False),
+               ("caseworker", "Family maintenance plan reviewed; safety plan holds, no new concerns.", True),
+               ("caseworker", "Renata asked for help with Luna's preschool enrollment; sent the child care list.", False),
+               ("housing-cm", "Recertified income; rent share goes up next month as planned.", False)),
+        conference=True,
+        payments=((DEPOSIT, "1850.00", "Pacific Ave Apartments LLC"), (RENT, "1450.00", "Pacific Ave Apartments LLC"),
+                  (RENT, "1100.00", "Pacific Ave Apartments LLC"), (RENT, "750.00", "Pacific Ave Apartments LLC")),
+    ),
+    # Consent to the agreement for everything it covers: revoking it is what the browser test does.
+    CaseSpec(
+        ("Brianna", "Holt", 29), (("Jaylen", 11), ("Amara", 6), ("Eli", 2)), CaseStage.MOVED_IN, opened=70, moved_in=12,
+        assistance_ends=170,
+        consents=(ConsentSpec("ACTIVE", AGREEMENT_SCOPES, starts=-68, captured_how=CaptureMethod.VERBAL_WITNESSED,
+                              witness="Dana Whitfield"),),
+        goals=(("A two-bedroom close to the kids' school", GoalStatus.MET),
+               ("Have the kids sleep in their own beds", GoalStatus.IN_PROGRESS)),
+        intensities=(Intensity.MODERATE, Intensity.INTENSIVE, Intensity.INTENSIVE, Intensity.MODERATE),
+        notes=(("housing-cm", "Moved in on Saturday; beds delivered Monday.", False),
+               ("caseworker", "Reunification visit went well; next court review in six weeks.", True),
+               ("caseworker", "Brianna is keeping every appointment; she asked about a GED program.", False)),
+        conference=True,
+        payments=((DEPOSIT, "2100.00", "Harbor View Homes"), (AssistanceKind.FURNITURE, "640.00", "Beds for Kids Warehouse")),
+    ),
+    # The release starts next week: nothing crosses until then.
+    CaseSpec(
+        ("Leticia", "Moreno", 41), (("Diego", 15), ("Sofia", 12)), CaseStage.OBTAIN_HOUSING, opened=9,
+        consents=(ConsentSpec("PENDING", AGREEMENT_SCOPES, starts=5),),
+        goals=(("Stay in the same school district while we look", GoalStatus.NOT_STARTED),),
+        intensities=(Intensity.INTENSIVE, Intensity.INTENSIVE),
+        notes=(("housing-cm", "Searching in San Pedro and Wilmington; two viewings this week.", False),
+               ("caseworker", "Voluntary services case open; no court involvement.", True)),
+    ),
+    # Closed, stably housed; the release ran out after the case closed.
+    CaseSpec(
+        ("Carmen", "Whitaker", 37), (("Isaiah", 8),), CaseStage.CLOSED, opened=420, moved_in=360, stabilizing=250, closed=30,
+        closure=ClosureReason.STABLY_HOUSED, assistance_ends=-90,
+        consents=(ConsentSpec("EXPIRED", AGREEMENT_SCOPES, starts=-415, ends=-25),),
+        goals=(("Pay my own rent by next summer", GoalStatus.MET),),
+        intensities=(Intensity.INTENSIVE, Intensity.MODERATE, Intensity.LIGHT, Intensity.LIGHT),
+        notes=(("housing-cm", "Carmen is paying full rent for three months running; closing as stably housed.", False),
+               ("caseworker", "Child welfare case closed; family maintenance completed.", True)),
+        conference=True,
+        payments=((DEPOSIT, "1600.00", "Gardena Court"), (RENT, "1200.00", "Gardena Court")),
+    ),
+    # The family revoked its release last week.
+    CaseSpec(
+        ("Shawna", "Begay", 32), (("Kai", 7), ("Nova", 3)), CaseStage.OBTAIN_HOUSING, opened=30,
+        consents=(ConsentSpec("REVOKED", AGREEMENT_SCOPES, starts=-28, revoked=6),),
+        goals=(("Somewhere quiet, away from my ex", GoalStatus.IN_PROGRESS),),
+        intensities=(Intensity.MODERATE, Intensity.INTENSIVE, Intensity.MODERATE),
+        notes=(("housing-cm", "Shawna wants to talk to her advocate before sharing anything more.", False),
+               ("caseworker", "Safety plan updated with the DV advocate.", True)),
+    ),
+    # No release at all: child welfare sees only that the case exists, who leads it and how to reach them.
+    CaseSpec(
+        ("Yolanda", "Pierce", 26), (("Aiden", 5),), CaseStage.OBTAIN_HOUSING, opened=5,
+        goals=(("A place with a yard for Aiden", GoalStatus.NOT_STARTED),),
+        intensities=(Intensity.INTENSIVE,),
+        notes=(("housing-cm", "Intake done; referred to the family shelter while we look.", False),
+               ("caseworker", "Referral from the hotline; assessment visit scheduled.", True)),
+    ),
+)
+
+CONTACT_TYPES = (ContactType.HOME_VISIT, ContactType.PHONE, ContactType.OFFICE_VISIT, ContactType.ACCOMPANIMENT, ContactType.VIDEO)
+STRENGTHS = (
+    "Keeps every appointment; strong bond with the kids",
+    "Resourceful; knows the neighborhood",
+    "Support from her sister nearby",
+    "Budgeting well; asks for help early",
+)
+CONTACT_SUMMARIES = {
+    Intensity.INTENSIVE: "Crisis visit: went through the housing search and the kids' routines together.",
+    Intensity.MODERATE: "Check-in on the lease, the budget and school.",
+    Intensity.LIGHT: "Short check-in: things are steady.",
+}
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class _Cases:
+    seekers: int
+    events: list[dict[str, Any]]
+
+
+async def _cases(session: AsyncSession, net: _Network, orgs: dict[str, Organization], now: datetime) -> _Cases:
+    """Six shared families led by the housing provider, worked alongside child welfare, under their releases.
+
+    Rows are what openCase, addCaseWorker, setCaseStage, the record mutations, grantConsent,
+    revokeConsent and createDataSharingAgreement leave.
+    """
+    rng = random.Random(CASES_RANDOM_SEED)
+    today = now.date()
+    housing, child_welfare = orgs[HOUSING_ORG], orgs[CHILD_WELFARE_ORG]
+    cm, caseworker, admin = net.users["housing-cm"], net.users["caseworker"], net.users["housing-admin"]
+    author_org = {"housing-cm": housing.id, "caseworker": child_welfare.id}
+    events: list[dict[str, Any]] = []
+
+    def day(offset: int) -> date:
+        return today + timedelta(days=offset)
+
+    def at(days_ago: float) -> datetime:
+        return now - timedelta(days=days_ago)
+
+    agreement = DataSharingAgreement(name=AGREEMENT_NAME, purpose=AGREEMENT_PURPOSE, starts_on=day(-450), ends_on=day(3 * 365),
+                                     created_by_user_id=admin.id, created_at=at(450))
+    session.add(agreement)
+    await session.flush()
+    session.add_all(AgreementParty(agreement_id=agreement.id, organization_id=o.id) for o in (housing, child_welfare))
+    session.add_all(AgreementScope(agreement_id=agreement.id, scope=s) for s in AGREEMENT_SCOPES)
+
+    people = 0
+    for index, spec in enumerate(CASES):
+        first, last, age = spec.head
+        opened = at(spec.opened)
+        head = Seeker(first_name=first, last_name=last, email=f"{first}.{last}@example.com".lower(),
+                      phone=f"+1{AREA_CODES[(index + 1) % len(AREA_CODES)]}55501{10 + index:02d}", contact_preference=P.TEXT,
+                      dob=date(today.year - age, 1 + (index * 5) % 12, 3 + index * 4), created_by_user_id=cm.id,
+                      created_at=opened - timedelta(hours=2), updated_at=opened - timedelta(hours=2))
+        kids = [Seeker(first_name=name, last_name=last, contact_preference=P.NONE,
+                       dob=date(today.year - kid_age, 1 + (index + n * 7) % 12, 1 + (index * 3 + n * 5) % 27),
+                       created_by_user_id=cm.id, created_at=opened - timedelta(hours=1), updated_at=opened - timedelta(hours=1))
+                for n, (name, kid_age) in enumerate(spec.children)]
+        session.add_all([head, *kids])
+        people += 1 + len(kids)
+        case = Case(lead_organization_id=housing.id, stage=spec.stage, opened_on=day(-spec.opened),
+                    moved_in_on=day(-spec.moved_in) if spec.moved_in is not None else None,
+                    stabilizing_on=day(-spec.stabilizing) if spec.stabilizing is not None else None,
+                    closed_on=day(-spec.closed) if spec.closed is not None else None, closure_reason=spec.closure,
+                    assistance_ends_on=day(spec.assistance_ends) if spec.assistance_ends is not None else None,
+                    created_by_user_id=cm.id, created_at=opened, updated_at=opened)
+        session.add(case)
+        await session.flush()
+        session.add_all(CaseSeeker(case_id=case.id, seeker_id=s.id, is_head=s is head) for s in [head, *kids])
+        session.add_all([
+            CaseMember(case_id=case.id, user_id=cm.id, organization_id=housing.id, role=CaseRole.LEAD_CASE_MANAGER,
+                       added_on=case.opened_on),
+            CaseMember(case_id=case.id, user_id=caseworker.id, organization_id=child_welfare.id,
+                       role=CaseRole.CHILD_WELFARE_CASEWORKER, added_on=min(case.opened_on + timedelta(days=1), today)),
+        ])
+        changes: list[tuple[datetime, User, int, EventKind, dict[str, Any]]] = [
+            (opened, cm, housing.id, EventKind.CREATED, {"opened": True})
+        ]
+        for stage, days_ago in ((CaseStage.MOVED_IN, spec.moved_in), (CaseStage.STABILIZING, spec.stabilizing),
+                                (CaseStage.CLOSED, spec.closed)):
+            if days_ago is not None:
+                changes.append((at(days_ago), cm, housing.id, EventKind.STATUS_CHANGED, {"stage": stage.name}))
+
+        # The file: spread over the case's life, oldest first.
+        last_day = spec.closed if spec.closed is not None else 0
+        span = spec.opened - last_day
+
+        def on_day(n: int, count: int) -> int:
+            return spec.opened - max(0, min(span, round(span * (n + 1) / (count + 1))))
+
+        records: list[CaseRecord] = []
+        for n, (words, status) in enumerate(spec.goals):
+            days_ago = spec.opened - min(span, n * 2)
+            records.append(CaseRecord(kind=RecordKind.GOAL, scope=Scope.CASE_NOTES, organization_id=housing.id,
+                                      author_user_id=cm.id, on=day(-days_ago), body=words,
+                                      details={"targetDate": day(-days_ago + 90).isoformat(), "status": status.name}))
+        for n, intensity in enumerate(spec.intensities):
+            author = caseworker if n % 3 == 2 else cm
+            contact_type = CONTACT_TYPES[n % len(CONTACT_TYPES)]
+            records.append(CaseRecord(
+                kind=RecordKind.CONTACT, scope=Scope.CASE_NOTES, organization_id=author_org["caseworker" if author is caseworker else "housing-cm"],
+                author_user_id=author.id, on=day(-on_day(n, len(spec.intensities))), body=CONTACT_SUMMARIES[intensity],
+                details={"type": contact_type.name, "minutes": rng.choice((20, 30, 45, 60, 90)),
+                         "location": "Family's home" if contact_type is ContactType.HOME_VISIT else None,
+                         "intensity": intensity.name, "strengths": STRENGTHS[(index + n) % len(STRENGTHS)]},
+            ))
+        for n, (account, text, child_welfare_note) in enumerate(spec.notes):
+            author = net.users[account]
+            records.append(CaseRecord(kind=RecordKind.NOTE, scope=Scope.CHILD_WELFARE if child_welfare_note else Scope.CASE_NOTES,
+                                      organization_id=author_org[account], author_user_id=author.id,
+                                      on=day(-on_day(n, len(spec.notes))), body=text, details={}))
+        if spec.conference:
+            conference_day = on_day(1, 2)
+            records.append(CaseRecord(
+                kind=RecordKind.CONFERENCE, scope=Scope.CASE_NOTES, organization_id=housing.id, author_user_id=cm.id,
+                on=day(-conference_day), body="Keep weekly home visits for a month, then every other week if the budget holds.",
+                details={"attendees": [f"{first} {last}", cm.name, caseworker.name],
+                         "nextSteps": [{"who": cm.name, "what": "Ask the landlord about a payment plan", "by": day(-conference_day + 7).isoformat()},
+                                       {"who": caseworker.name, "what": "Update the family maintenance plan", "by": None},
+                                       {"who": first, "what": "Bring the school enrollment papers", "by": None}]},
+            ))
+        for n, (kind, amount, payee) in enumerate(spec.payments):
+            paid = on_day(n, len(spec.payments))
+            period = (day(-paid), day(-paid + 29)) if kind is RENT else (None, None)
+            records.append(CaseRecord(
+                kind=RecordKind.ASSISTANCE, scope=Scope.FINANCIAL_ASSISTANCE, organization_id=housing.id, author_user_id=cm.id,
+                on=day(-paid), body="", details={"kind": kind.name, "amount": amount, "payee": payee,
+                                                 "periodStart": period[0].isoformat() if period[0] else None,
+                                                 "periodEnd": period[1].isoformat() if period[1] else None},
+            ))
+        records.sort(key=lambda r: r.on)
+        for r in records:
+            r.case_id = case.id
+            r.created_at = r.updated_at = max(opened, datetime.combine(r.on, opened.time()).replace(tzinfo=opened.tzinfo))
+        session.add_all(records)
+        await session.flush()
+        for r in records:
+            author = caseworker if r.author_user_id == caseworker.id else cm
+            changes.append((r.created_at, author, r.organization_id, EventKind.COMMENT_ADDED, {"recordId": r.id, "kind": r.kind.name}))
+        case.version = len(changes)
+        case.updated_at = max(at for at, *_ in changes)
+        for when_, actor, org_id, event_kind, change in changes:
+            events.append(_ce_event(SubjectType.CASE, case.id, event_kind, when_, actor, org_id, {"caseId": case.id, **change}))
+
+        for consent_spec in spec.consents:
+            starts = day(consent_spec.starts)
+            consent = Consent(
+                seeker_id=head.id, to_agreement_id=agreement.id, starts_on=starts,
+                ends_on=day(consent_spec.ends) if consent_spec.ends is not None else _years_after(starts, 3),
+                granted_by=GrantedBy.SEEKER, captured_how=consent_spec.captured_how, captured_by_user_id=cm.id,
+                captured_by_organization_id=housing.id, witness_name=consent_spec.witness,
+                revoked_at=at(consent_spec.revoked) if consent_spec.revoked is not None else None,
+                revoked_by_user_id=cm.id if consent_spec.revoked is not None else None,
+                created_at=min(opened, at(1)) if consent_spec.starts > 0 else at(-consent_spec.starts),
+            )
+            session.add(consent)
+            await session.flush()
+            session.add_all(ConsentScope(consent_id=consent.id, scope=s) for s in consent_spec.scopes)
+            events.append(_ce_event(SubjectType.CONSENT, consent.id, EventKind.CREATED, consent.created_at, cm, housing.id,
+                                    {"seekerId": head.id, "granted": True}))
+            if consent.revoked_at is not None:
+                events.append(_ce_event(SubjectType.CONSENT, consent.id, EventKind.STATUS_CHANGED, consent.revoked_at, cm,
+                                        housing.id, {"seekerId": head.id, "revoked": True}))
+    await session.flush()
+    return _Cases(seekers=people, events=events)

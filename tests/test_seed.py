@@ -6,8 +6,9 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -19,6 +20,8 @@ from sqlalchemy import func, select
 from db import hud, migrate
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, User
 from db.base import utcnow
+from db.cases import Case, CaseRecord, CaseSeeker, CaseStage, RecordKind
+from db.consent import AgreementScope, Consent, DataSharingAgreement, Scope
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
 from db.enrollments import Enrollment
@@ -468,3 +471,105 @@ async def test_the_ce_manager_sees_it_through_the_api(seeded: tuple[Database, Se
     wall = data["wallboard"]
     assert len(wall["vacancies"]) == 12 and len(wall["priorityHead"]) == 3
     assert len(wall["ceWaiting"]) == statuses["WAITING"] and len({w["daysWaiting"] for w in wall["ceWaiting"]}) >= 3
+
+
+CASE_FIELDS = """id stage withheld household { firstName lastName isHead phone }
+  leadOrganization { name } leadContacts { person { name } } records { kind scope organizationId body }"""
+CASES_QUERY = "query { cases(first: 20) { edges { node { id } } } }"
+CASE_QUERY = f"query($id: ID!) {{ case(id: $id) {{ {CASE_FIELDS} }} }}"
+
+
+async def test_shared_cases_and_releases_in_every_state(seeded: tuple[Database, SeedSummary]) -> None:
+    db, _ = seeded
+    today = date.today()
+    async with db.read() as session:
+        cases = (await session.scalars(select(Case).order_by(Case.id))).all()
+        heads = dict((await session.execute(select(CaseSeeker.case_id, CaseSeeker.seeker_id).where(CaseSeeker.is_head))).all())
+        members = (await session.scalars(select(CaseSeeker))).all()
+        seekers = {s.id: s for s in (await session.scalars(select(Seeker).where(Seeker.id.in_([m.seeker_id for m in members])))).all()}
+        consents = (await session.scalars(select(Consent))).all()
+        records = (await session.scalars(select(CaseRecord))).all()
+        agreement = (await session.scalars(select(DataSharingAgreement))).one()
+        agreement_scopes = set((await session.scalars(select(AgreementScope.scope))).all())
+        orgs = dict((await session.execute(select(Organization.name, Organization.id))).all())
+    assert {c.stage for c in cases} == set(CaseStage)
+    closed = [c for c in cases if c.stage is CaseStage.CLOSED]
+    assert closed and all(c.closure_reason is not None and c.closed_on is not None for c in closed)
+    assert all(c.assistance_ends_on for c in cases if c.moved_in_on)
+    assert agreement_scopes == {Scope.CASE_NOTES, Scope.CONTACT, Scope.CHILD_WELFARE, Scope.REFERRALS} and agreement.purpose
+    for m in members:
+        born = seekers[m.seeker_id].dob
+        assert born is not None and ((today - born).days / 365.25 >= 18) == m.is_head
+    states = Counter(_consent_state(c, today) for c in consents)
+    assert set(states) == {"ACTIVE", "PENDING", "EXPIRED", "REVOKED"}
+    consented = {c.seeker_id for c in consents}
+    assert sum(heads[c.id] not in consented for c in cases) == 1  # one family has no release at all
+    by_kind = Counter(r.kind for r in records)
+    assert set(by_kind) == set(RecordKind) - {RecordKind.LINK}
+    assert {r.organization_id for r in records} == {orgs["Harbor Supportive Housing"], orgs["County Department of Children and Family Services"]}
+    assert any(r.scope is Scope.CHILD_WELFARE for r in records)
+    for case in cases:  # the need rises and falls
+        levels = [r.details["intensity"] for r in sorted(records, key=lambda r: (r.on, r.id)) if r.case_id == case.id and r.kind is RecordKind.CONTACT]
+        assert levels
+    assert any(len(set(levels)) > 1 for levels in [[r.details["intensity"] for r in records if r.case_id == c.id and r.kind is RecordKind.CONTACT] for c in cases])
+
+    listed = await _as(db, [("caseworker", CASES_QUERY, {}), ("housing-cm", CASES_QUERY, {})])
+    ids = [[e["node"]["id"] for e in v["cases"]["edges"]] for v in listed]
+    assert ids[0] == ids[1]
+    views = await _as(db, [(who, CASE_QUERY, {"id": cid}) for who in ("caseworker", "housing-cm") for cid in ids[0]])
+    worker = {v["case"]["id"]: v["case"] for v in views[: len(ids[0])]}
+    lead = {v["case"]["id"]: v["case"] for v in views[len(ids[0]):]}
+    assert worker.keys() == lead.keys() and len(worker) == len(cases)
+    hidden = [c for c in worker.values() if c["household"] == []]
+    shown = [c for c in worker.values() if c["household"]]
+    assert len(shown) == 2 and len(hidden) == 4  # two releases in force; pending, expired, revoked and none withhold
+    for case in hidden:
+        assert {"HOUSEHOLD", "CONTACT", "STAGE"} <= set(case["withheld"]) and case["stage"] is None
+        assert case["leadOrganization"]["name"] == "Harbor Supportive Housing" and case["leadContacts"] == [{"person": {"name": "Nora Bell"}}]
+        assert {r["organizationId"] for r in case["records"]} == {worker_org := case["records"][0]["organizationId"]}  # only its own
+    for cid, case in lead.items():
+        assert case["household"] and case["withheld"] == [] and case["stage"]
+        assert all(r["kind"] != "ASSISTANCE" for r in worker[cid]["records"])  # money never crosses: not in the agreement
+    solis = next(cid for cid, c in lead.items() if c["household"][0]["lastName"] == "Solis")
+    assert worker[solis]["household"][0]["phone"] and worker[solis]["withheld"] == []
+    assert any(r["organizationId"] != worker_org for r in worker[solis]["records"])
+    # The release for Solis leaves out child welfare: the housing side does not see those notes.
+    assert all(r["scope"] != "CHILD_WELFARE" for r in lead[solis]["records"])
+    assert any(r["scope"] == "CHILD_WELFARE" for r in worker[solis]["records"])
+
+
+def _consent_state(consent: Consent, today: date) -> str:
+    if consent.revoked_at is not None:
+        return "REVOKED"
+    if consent.starts_on > today:
+        return "PENDING"
+    return "EXPIRED" if consent.ends_on < today else "ACTIVE"
+
+
+async def _as(db: Database, asks: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each (account, query, variables) answered through the real server."""
+    settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    answers: list[dict[str, Any]] = []
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            tokens: dict[str, str] = {}
+            for account, query, variables in asks:
+                if account not in tokens:
+                    login = await http.post("/auth/login", json={"email": f"{account}@{DEMO_DOMAIN}", "password": DEMO_PASSWORD})
+                    assert login.status_code == 200, login.text
+                    tokens[account] = login.json()["token"]
+                headers = {"authorization": f"Bearer {tokens[account]}"}
+                body = (await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
+                assert not body.get("errors"), body
+                answers.append(body["data"])
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+    return answers

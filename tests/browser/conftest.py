@@ -49,6 +49,9 @@ ACCOUNTS = {
     "ce": "ce@demo.referloop.org",
     "admin": "admin@demo.referloop.org",
     "multi": "multi@demo.referloop.org",  # program staff in one organization, navigator in another
+    "caseworker": "caseworker@demo.referloop.org",  # County DCFS: on the shared cases, sees them as consent says
+    "housing-cm": "housing-cm@demo.referloop.org",  # Harbor Supportive Housing: leads the shared cases
+    "housing-admin": "housing-admin@demo.referloop.org",
 }
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}

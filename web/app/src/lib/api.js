@@ -214,9 +214,10 @@ export function followWallboard({ cocCode, afterSeq = null, onEvent, onResync, o
 
 /**
  * Remembers the highest seq seen and re-subscribes with it as afterSeq after every reconnect, so
- * nothing is missed and nothing is applied twice.
+ * nothing is missed and nothing is applied twice. An event without its `subject` (the field that
+ * carries the thing followed: `referral` unless said) is a RESYNC.
  */
-function follow({ query, field, variables, onEvent, onResync, onError }) {
+export function follow({ query, field, variables, onEvent, onResync, onError, subject = 'referral' }) {
   // graphql-ws re-sends this same payload object on every reconnect, so keeping afterSeq current in
   // it is what makes the re-subscription resume where it left off.
   const payload = { query, variables };
@@ -250,7 +251,7 @@ function follow({ query, field, variables, onEvent, onResync, onError }) {
         }
         if (!event) return;
         live.lastEventAt = new Date();
-        if (event.kind === 'RESYNC' || !event.referral) {
+        if (event.kind === 'RESYNC' || !event[subject]) {
           if (variables.afterSeq == null || event.seq > variables.afterSeq) variables.afterSeq = event.seq;
           onResync?.();
           return;
