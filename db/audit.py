@@ -39,6 +39,8 @@ class Scope(enum.Enum):
     CASE_NOTES = "CASE_NOTES"
     CHILD_WELFARE = "CHILD_WELFARE"
     FINANCIAL_ASSISTANCE = "FINANCIAL_ASSISTANCE"
+    # Releases of information: that they exist, to whom, for what.
+    CONSENT = "CONSENT"
 
 
 class AuditAction(enum.Enum):
@@ -58,6 +60,8 @@ class AuditSubject(enum.Enum):
     PRIORITY_LIST = "PRIORITY_LIST"
     CE_EVENT = "CE_EVENT"
     EXPORT = "EXPORT"
+    CASE = "CASE"
+    CONSENT = "CONSENT"
 
 
 def join_scopes(scopes: Iterable[Scope]) -> str:

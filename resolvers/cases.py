@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.accounts import Membership, Role, User
+from db.audit import AuditAction, AuditSubject
+from db.audit import Scope as Seen
 from db.base import utcnow
 from db.cases import (
     AssistanceKind,
@@ -39,6 +41,7 @@ from db.enrollments import Enrollment
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.hub import Delivery, referral_changes
 from resolvers.live.outbox import latest_seq, record_event
@@ -115,6 +118,28 @@ def _day(day: date, *, what: str, field: str) -> date:
     return day
 
 
+def touches(view: CaseView) -> list[audit.Touch]:
+    """What reading this view showed of each person in the household, for the audit."""
+    seen: set[Seen] = {Seen[r.scope.name] for r in view.records}
+    if policy.Field.HOUSEHOLD in view.fields:
+        seen.add(Seen.NAME)
+    if policy.Field.CONTACT in view.fields:
+        seen.add(Seen.CONTACT)
+    subject = audit.Subject(AuditSubject.CASE, view.case.id)
+    return [audit.Touch(m.seeker_id, frozenset(seen), subject) for m in view.case.household]
+
+
+async def _record_write(session: AsyncSession, viewer: Viewer, case: Case, *scopes: Seen) -> None:
+    await audit.record(
+        session,
+        viewer,
+        seeker_ids=[m.seeker_id for m in case.household],
+        scopes=scopes,
+        action=AuditAction.WRITE,
+        subject=audit.Subject(AuditSubject.CASE, case.id),
+    )
+
+
 async def _view(session: AsyncSession, viewer: Viewer, case: Case, *, with_records: bool = True) -> CaseView:
     facts = (await policy.load_facts(session, [case]))[case.id]
     if not policy.may(viewer, policy.Action.READ, case, facts):
@@ -149,7 +174,9 @@ async def get_case(runtime: Runtime, viewer: Viewer, case_id: int) -> CaseView:
         case = await _load(session, case_id)
         if case is None:
             raise NotFound("No case with that id is available to you.")
-        return await _view(session, viewer, case)
+        view = await _view(session, viewer, case)
+    await audit.record_read(runtime.db, viewer, touches(view))
+    return view
 
 
 @dataclass(frozen=True)
@@ -180,6 +207,7 @@ async def list_cases(
             for c in page.items
             if policy.may(viewer, policy.Action.READ, c, facts[c.id])
         ]
+    await audit.record_read(runtime.db, viewer, [t for v in views for t in touches(v)])
     return CaseList(
         page=Page(items=views, cursors=page.cursors[: len(views)], has_next_page=page.has_next_page, has_previous_page=page.has_previous_page),
         last_seq=last_seq,
@@ -252,6 +280,10 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
             )
         )
         await _event(session, viewer, case, EventKind.CREATED, {"opened": True})
+        await audit.record(
+            session, viewer, seeker_ids=household, scopes=[Seen.NAME], action=AuditAction.WRITE,
+            subject=audit.Subject(AuditSubject.CASE, case.id),
+        )
         case_id = case.id
     return await _fresh(runtime, viewer, case_id)
 
@@ -334,6 +366,7 @@ async def set_stage(
         if stage is not CaseStage.CLOSED:
             case.closed_on = case.closure_reason = None
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"from": before.name, "to": stage.name})
+        await _record_write(session, viewer, case, Seen.CASE_NOTES)
     return await _fresh(runtime, viewer, case_id)
 
 
@@ -343,6 +376,7 @@ async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, 
         if on is not None and on < case.opened_on:
             raise BadInput("Assistance cannot end before the case opened.", field="on")
         case.assistance_ends_on = on
+        await _record_write(session, viewer, case, Seen.FINANCIAL_ASSISTANCE)
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"assistanceEnds": on.isoformat() if on else None})
     return await _fresh(runtime, viewer, case_id)
 
@@ -378,6 +412,7 @@ async def add_record_in(session: AsyncSession, viewer: Viewer, case: Case, new: 
     session.add(record)
     await session.flush()
     await _event(session, viewer, case, EventKind.COMMENT_ADDED, {"recordId": record.id, "kind": new.kind.name})
+    await _record_write(session, viewer, case, Seen[scope.name])
     return record
 
 
@@ -397,6 +432,7 @@ async def update_goal(
         record.version += 1
         record.updated_at = utcnow()
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"recordId": record.id, "goalStatus": status.name})
+        await _record_write(session, viewer, case, Seen.CASE_NOTES)
         case_id = case.id
     return await _fresh(runtime, viewer, case_id)
 
@@ -562,6 +598,7 @@ async def case_changes(
                 raise NotFound("No case with that id is available to you.")
             view = await _view(session, viewer, case)  # NOT_FOUND ends the stream once the viewer may no longer read it
             household = {s.seeker_id for s in case.household}
+        await audit.record_pushes(runtime.db, [audit.Push(viewer, "subscription caseChanged", t) for t in touches(view)])
         yield delivery, view
 
 

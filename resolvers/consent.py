@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.accounts import Organization, Role
+from db.audit import AuditAction, AuditSubject
+from db.audit import Scope as Seen
 from db.base import utcnow
 from db.cases import CaseMember, CaseSeeker
 from db.consent import (
@@ -32,6 +34,7 @@ from db.consent import (
 from db.events import EventKind, SubjectType
 from db.referrals import ChangeSource
 from db.seekers import Seeker
+from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.outbox import record_event
 from resolvers.policy import seekers as seeker_policy
@@ -204,7 +207,15 @@ async def grant_consent_in(session: AsyncSession, viewer: Viewer, new: NewConsen
         source=ChangeSource.DASHBOARD,
         change={"seekerId": seeker.id, "granted": True},
     )
+    await _record(session, viewer, consent, AuditAction.WRITE)
     return consent
+
+
+async def _record(session: AsyncSession, viewer: Viewer, consent: Consent, action: AuditAction) -> None:
+    await audit.record(
+        session, viewer, seeker_ids=[consent.seeker_id], scopes=[Seen.CONSENT], action=action,
+        subject=audit.Subject(AuditSubject.CONSENT, consent.id),
+    )
 
 
 async def _load_consent(session: AsyncSession, consent_id: int) -> Consent:
@@ -241,6 +252,7 @@ async def revoke_consent(runtime: Runtime, viewer: Viewer, *, consent_id: int) -
             source=ChangeSource.DASHBOARD,
             change={"seekerId": consent.seeker_id, "revoked": True},
         )
+        await _record(session, viewer, consent, AuditAction.WRITE)
         await session.flush()
         fresh = await _load_consent(session, consent.id)
     await runtime.announce()
@@ -251,10 +263,14 @@ async def consents_of(runtime: Runtime, viewer: Viewer, *, seeker_id: int) -> li
     """A person's releases, newest first, for them and for those who may record one."""
     async with runtime.db.read() as session:
         await _seeker(session, viewer, seeker_id)
-        rows = await session.scalars(
-            select(Consent).where(Consent.seeker_id == seeker_id).options(*CONSENT_LOAD).order_by(Consent.id.desc()).limit(200)
+        rows = list(
+            await session.scalars(
+                select(Consent).where(Consent.seeker_id == seeker_id).options(*CONSENT_LOAD).order_by(Consent.id.desc()).limit(200)
+            )
         )
-        return list(rows)
+    touch = audit.Touch(seeker_id, frozenset({Seen.CONSENT}), audit.Subject(AuditSubject.SEEKER, seeker_id))
+    await audit.record_read(runtime.db, viewer, [touch])
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.accounts import Organization, Role, User
+from db.audit import AuditAction, AuditEntry, AuditSubject
 from db.cases import Case, CaseRecord
 from db.consent import Consent
 from db.engine import Database
@@ -302,3 +303,32 @@ async def test_revoking_during_an_open_subscription_stops_the_next_event(
         assert after["case"]["records"] == [] and "HOUSEHOLD" in after["case"]["withheld"]
     finally:
         await watching.close()
+
+
+async def test_every_read_write_and_push_of_a_case_is_in_the_audit(
+    api: Api, network: Network, world: dict[str, Any], db: Database
+) -> None:
+    case = await _open(api, network)
+    cid = case["id"]
+    agreement = await _agreement(api, world, ["CASE_NOTES", "CONTACT"])
+    await api.gql(GRANT, {"input": {"seekerId": network["sam"], "toAgreementId": agreement, "scopes": ["CASE_NOTES"]}}, as_=SEEKER)
+    watching = await api.subscribe(CHANGED, {"id": cid}, as_=CASEWORKER)
+    try:
+        await api.gql(NOTE, {"input": {"caseId": cid, "on": TODAY, "body": "Seen at home"}}, as_=NAVIGATOR)
+        await watching.next()
+    finally:
+        await watching.close()
+    await _case(api, cid, CASEWORKER)
+    async with db.read() as s:
+        rows = list(await s.scalars(select(AuditEntry).where(AuditEntry.seeker_id == network.pks["sam"]).order_by(AuditEntry.id)))
+        cw = await s.scalar(select(User.id).where(User.email == CASEWORKER))
+    case_rows = [r for r in rows if r.subject_type is AuditSubject.CASE]
+    writes = [r for r in case_rows if r.action is AuditAction.WRITE]
+    assert {r.scopes for r in writes} >= {"NAME", "CASE_NOTES"}
+    reads = [r for r in case_rows if r.action is AuditAction.READ and r.user_id == cw]
+    assert reads and reads[-1].scopes == "CASE_NOTES,NAME" and reads[-1].acting_organization_id == world["cw_pk"]
+    assert "case" in reads[-1].operation
+    pushes = [r for r in case_rows if r.action is AuditAction.PUSH and r.user_id == cw]
+    assert pushes and pushes[-1].scopes == "CASE_NOTES,NAME" and pushes[-1].operation == "subscription caseChanged"
+    consent_rows = [r for r in rows if r.subject_type is AuditSubject.CONSENT]
+    assert consent_rows and consent_rows[0].action is AuditAction.WRITE and consent_rows[0].scopes == "CONSENT"
