@@ -38,6 +38,8 @@ class Vacancy(Base):
     size: Mapped[int] = mapped_column(Integer, default=1)
     opened_on: Mapped[date] = mapped_column()
     eligibility_notes: Mapped[str] = mapped_column(Text, default="")
+    # The priority (sub-)list the opening is for: INDIVIDUAL, FAMILY or YOUTH; none when any household fits.
+    household_type: Mapped[str | None] = mapped_column(String(16))
     filled_on: Mapped[date | None] = mapped_column()
     filled_by_enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -51,6 +51,8 @@ class Program(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A housing program as HUD knows it: its project type (2.02.6) and the CoC it belongs to.
     hud_project_type: Mapped[int | None] = mapped_column(Integer)
+    # 2.02.D, for residential projects: site-based single site (1), clustered (2), or tenant-based scattered (3).
+    hud_housing_type: Mapped[int | None] = mapped_column(Integer)
     coc_id: Mapped[int | None] = mapped_column(ForeignKey("continuums_of_care.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

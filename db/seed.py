@@ -1171,8 +1171,10 @@ async def _coordinated_entry(
     vacancies: list[Vacancy] = []
     for name, days_open, size in OPEN_VACANCIES:
         program = net.programs[name]
+        # A unit of three bedrooms or more is kept for a family; smaller openings suit any household.
         vacancies.append(Vacancy(program_id=program.id, description=_unit(size, name), size=size, opened_on=day(days_open),
-                                 eligibility_notes="", created_by_user_id=staff_of(program).id, created_at=at(days_open)))
+                                 eligibility_notes="", household_type="FAMILY" if size >= 3 else None,
+                                 created_by_user_id=staff_of(program).id, created_at=at(days_open)))
     own_vacancy: dict[int, Vacancy] = {}
     for index, spec in enumerate(CE_REFERRALS):
         if spec.vacancy is None:

@@ -203,6 +203,7 @@ class NewVacancy:
     size: int
     opened_on: date
     eligibility_notes: str | None = None
+    household_type: HouseholdType | None = None
 
 
 @dataclass(frozen=True)
@@ -566,6 +567,7 @@ async def post_vacancy_in(session: AsyncSession, viewer: Viewer, new: NewVacancy
         size=new.size,
         opened_on=opened_on,
         eligibility_notes=notes,
+        household_type=new.household_type.value if new.household_type else None,
         created_by_user_id=viewer.user_id,
     )
     session.add(vacancy)
@@ -688,10 +690,17 @@ async def create_ce_referral_in(session: AsyncSession, viewer: Viewer, new: NewC
     seeker = await session.get(Seeker, seeker_id)
     if seeker is None:
         raise NotFound("No seeker with that id.")
-    if new.seeker_id is not None and await _open_entry(session, coc_id=program.coc_id, seeker_id=seeker.id) is None:
+    listed = await _open_entry(session, coc_id=program.coc_id, seeker_id=seeker.id)
+    if new.seeker_id is not None and listed is None:
         raise BadInput(
             "That person is not on the CoC's priority list: Coordinated Entry refers from the list; assess them first.",
             field="seekerId",
+        )
+    if vacancy.household_type is not None and listed is not None and listed.household_type != vacancy.household_type:
+        raise BadInput(
+            f"This opening is for {vacancy.household_type.lower()} households and {seeker.first_name} is on the "
+            f"{listed.household_type.lower()} list: refer someone the opening suits.",
+            field="entryId" if new.entry_id is not None else "seekerId",
         )
     await _check_one_offer_at_a_time(session, vacancy, seeker)
     referral = await open_referral_in(

@@ -67,7 +67,7 @@ FILES = (
 )
 _ID_COLUMN = re.compile(r".*ID$")
 # 2.02.D Housing Type, for residential projects (2.02.6: ES 0 and 1, TH 2, PSH 3, SH 8, PH 9 and 10, RRH 13).
-# Referloop does not record it per program yet, so each type gets the usual arrangement: shelters,
+# A program's own `hud_housing_type` wins; without one, each type gets the usual arrangement: shelters,
 # transitional housing and safe havens are site-based at one site (1); rapid re-housing and other
 # permanent housing place people in units of their own through leases or vouchers, tenant-based (3).
 HOUSING_TYPE_FOR_PROJECT = {0: 1, 1: 1, 2: 1, 8: 1, 3: 3, 9: 3, 10: 3, 13: 3}
@@ -276,7 +276,9 @@ async def build_hmis_export(
                 "OperatingStartDate": min(p.created_at.date(), first_entry.get(p.id, p.created_at.date())),
                 "ContinuumProject": 1 if p.hud_project_type is not None else 0,  # 1.7
                 "ProjectType": p.hud_project_type,
-                "HousingType": HOUSING_TYPE_FOR_PROJECT.get(p.hud_project_type) if p.hud_project_type is not None else None,
+                "HousingType": p.hud_housing_type
+                if p.hud_housing_type is not None
+                else HOUSING_TYPE_FOR_PROJECT.get(p.hud_project_type) if p.hud_project_type is not None else None,
                 **_stamps(p.created_at, None, None, export_id),
             }
         )

@@ -471,6 +471,10 @@ class VacancyType(Node):
     def size(self) -> int:
         return self.model.size
 
+    @field(description="The priority list the opening is for; null when any household fits.")
+    def household_type(self) -> HouseholdType | None:
+        return ce.HouseholdType(self.model.household_type) if self.model.household_type else None
+
     @strawberry.field
     def opened_on(self) -> date:
         return self.model.opened_on
@@ -653,6 +657,9 @@ class PostVacancyInput:
     size: int = 1
     opened_on: date | None = None
     eligibility_notes: str | None = None
+    household_type: HouseholdType | None = strawberry.field(
+        default=None, description="The priority list the opening is for; none when any household fits."
+    )
 
 
 @strawberry.input
@@ -782,6 +789,7 @@ class CoordinatedEntryMutation:
             size=input.size,
             opened_on=input.opened_on or ce.today(),
             eligibility_notes=input.eligibility_notes,
+            household_type=input.household_type,
         )
         return VacancyType.of(await ce.post_vacancy(runtime_of(info), require_viewer(info), new))
 

@@ -51,7 +51,7 @@ REMOVE = """
 mutation($input: RemoveFromPriorityListInput!) { removeFromPriorityList(input: $input) { id leftOn leftReason } }
 """
 POST_VACANCY = """
-mutation($input: PostVacancyInput!) { postVacancy(input: $input) { id description size openedOn daysVacant filledOn } }
+mutation($input: PostVacancyInput!) { postVacancy(input: $input) { id description size openedOn daysVacant filledOn householdType } }
 """
 VACANCIES = """
 query($coc: String!, $open: Boolean) { vacancies(cocCode: $coc, open: $open) { id daysVacant filledOn filledByEnrollmentId } }
@@ -862,3 +862,20 @@ async def test_the_wall_counts_what_it_cuts_and_tells_the_days_ce_results(api: A
     assert [c["action"] for c in ce_changes].count("ACKNOWLEDGED") == 2
     assert {c["result"]["code"] for c in ce_changes if c["action"] == "RESOLVED"} == {1, 3}
     assert "Ada" not in str(wall)
+
+
+async def test_an_opening_for_families_takes_a_family_off_the_family_list(api: Api, network: Network, db: Database) -> None:
+    world = await ce_world(db, network)
+    single = (await assess(api, world, "Ada"))["priorityListEntry"]["id"]
+    family = (await assess(api, world, "Ben", householdType="FAMILY"))["priorityListEntry"]["id"]
+    unit = await post_vacancy(api, world, "psh", size=3, description="Three-bedroom at Oak St", householdType="FAMILY")
+    assert unit["householdType"] == "FAMILY"
+    before = await counts(db)
+    refused = await api.errors(REFER, {"input": {"entryId": single, "vacancyId": unit["id"]}}, as_=CE)
+    assert refused.codes == ["BAD_USER_INPUT"] and "family households" in refused.errors[0]["message"]
+    assert refused.errors[0]["extensions"]["field"] == "entryId"
+    assert await counts(db) == before
+    assert (await refer(api, world, family, unit["id"]))["status"] == "WAITING"
+    anyone = await post_vacancy(api, world, size=1)
+    assert anyone["householdType"] is None
+    assert (await refer(api, world, single, anyone["id"]))["status"] == "WAITING"

@@ -331,3 +331,9 @@ async def test_residential_projects_export_their_housing_type(api: Api, network:
     assert projects["Harbor Shelter"]["HousingType"] == "1", "a shelter: site-based, single site"
     assert projects["Harbor Pantry"]["HousingType"] == "", "not a residential project"
     assert all(hud.is_code("2.02.D", int(p["HousingType"])) for p in projects.values() if p["HousingType"])
+    # A program that says how it houses people (site-based PSH in clustered buildings, say) is exported as it says.
+    async with db.write() as s:
+        await s.execute(update(Program).where(Program.name == "Clinic Rapid Rehousing").values(hud_housing_type=2))
+    again = await api.http.get("/exports/hmis-csv", params=RANGE, headers={"authorization": f"Bearer {await api.token(who['ce'])}"})
+    projects = {p["ProjectName"]: p for p in _by(_read(again.content)["Project.csv"], "ProjectID")}
+    assert projects["Clinic Rapid Rehousing"]["HousingType"] == "2"

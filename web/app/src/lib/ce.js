@@ -23,7 +23,7 @@ query PriorityList($cocCode: String!, $householdType: HouseholdType, $eligibilit
 export const VACANCIES = `
 query Vacancies($cocCode: String!) {
   vacancies(cocCode: $cocCode) {
-    id programId description size openedOn eligibilityNotes daysVacant filledOn
+    id programId description size openedOn eligibilityNotes daysVacant filledOn householdType
     program { name organizationName }
   }
 }`;
