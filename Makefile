@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.coordinated_entry
 	$(BIN)/python -m bench.performance
+	$(BIN)/python -m bench.case_fanout
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

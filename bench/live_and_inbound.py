@@ -148,7 +148,9 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
 
 
 class Server:
-    def __init__(self, url: str, tmp: Path, *, profile: Path | None, notifications: bool) -> None:
+    def __init__(
+        self, url: str, tmp: Path, *, profile: Path | None, notifications: bool, app: str = "web.app:app"
+    ) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.ws_url = f"ws://{HOST}:{self.port}/graphql"
@@ -166,7 +168,7 @@ class Server:
         command = [sys.executable]
         if profile is not None:
             command += ["-m", "cProfile", "-o", str(profile)]
-        command += ["-m", "uvicorn", "web.app:app", "--host", HOST, "--port", str(self.port)]
+        command += ["-m", "uvicorn", app, "--host", HOST, "--port", str(self.port)]
         command += ["--log-level", "warning", "--no-access-log"]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
