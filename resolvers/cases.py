@@ -7,6 +7,8 @@ page follows it live; what each member sees of it is the policy's answer at that
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,6 +56,8 @@ from resolvers.policy import seekers as seeker_policy
 from resolvers.runtime import Runtime
 from resolvers.text import bounded_text
 from resolvers.viewer import Viewer
+
+log = logging.getLogger(__name__)
 
 MAX_HOUSEHOLD = 20
 MAX_MEMBERS = 30
@@ -573,6 +577,101 @@ def _about_cases(_viewer: Viewer, event: OutboxEvent) -> bool:
     return event.subject_type in LIVE_SUBJECTS
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A case as it stands when an event is pushed: loaded once, then cut to each subscriber's view."""
+
+    case: Case
+    facts: policy.CaseFacts
+    records: Sequence[CaseRecord]
+    last_seq: int
+
+
+# A pushed event loads at most this many of the file's newest records for all its subscribers to share.
+SNAPSHOT_RECORDS = 4 * MAX_RECORDS
+
+
+async def _snapshot(runtime: Runtime, case_id: int) -> Snapshot | None:
+    async with runtime.db.read() as session:
+        case = await _load(session, case_id)
+        if case is None:
+            return None
+        facts = (await policy.load_facts(session, [case]))[case.id]
+        records = await session.scalars(
+            select(CaseRecord)
+            .where(CaseRecord.case_id == case.id)
+            .order_by(CaseRecord.on.desc(), CaseRecord.id.desc())
+            .limit(SNAPSHOT_RECORDS)
+        )
+        return Snapshot(case=case, facts=facts, records=list(records), last_seq=await latest_seq(session))
+
+
+def _cut(viewer: Viewer, snap: Snapshot) -> CaseView:
+    """One subscriber's view of a snapshot, by the policy's in-memory form (the twin of the SQL `get_case` uses)."""
+    case, facts = snap.case, snap.facts
+    if not policy.may(viewer, policy.Action.READ, case, facts):
+        raise NotFound("No case with that id is available to you.")
+    records = [r for r in snap.records if policy.may_read_record(viewer, r, case, facts)][:MAX_RECORDS]
+    return CaseView(
+        case=case,
+        facts=facts,
+        fields=policy.visible_fields(viewer, case, facts),
+        records=records,
+        viewer_can=frozenset(a for a in policy.Action if policy.may(viewer, a, case, facts)),
+        last_seq=snap.last_seq,
+    )
+
+
+async def _shared_snapshot(runtime: Runtime, delivery: Delivery, case_id: int) -> Snapshot | None:
+    """The case as it stands for this event, loaded once for every subscriber the event is offered to.
+
+    Every subscriber of one event sees the facts as they were when the event was pushed; a later
+    revocation is an event of its own, and the first subscriber it reaches loads the case afresh.
+    """
+    if delivery.event is None:  # a RESYNC is this subscriber's own
+        return await _snapshot(runtime, case_id)
+    key = ("case-snapshot", case_id)
+    pending = delivery.shared.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(_snapshot(runtime, case_id))
+        delivery.shared[key] = pending
+    result: Snapshot | None = await asyncio.shield(pending)
+    return result
+
+
+@dataclass
+class _PushRows:
+    pushes: list[audit.Push] = field(default_factory=list)
+    flushed: bool = False
+
+
+PUSH_BATCH_SECONDS = 0.02
+
+
+def _record_pushes(runtime: Runtime, delivery: Delivery, pushes: list[audit.Push]) -> None:
+    """Queue the audit rows of one push; the event's fan-out writes them in one transaction (not one per page)."""
+    batch: _PushRows | None = delivery.shared.get("case-pushes")
+    if batch is None or batch.flushed:
+        batch = _PushRows()
+        delivery.shared["case-pushes"] = batch
+        task = asyncio.ensure_future(_flush_pushes(runtime, batch))
+        _FLUSHING.add(task)
+        task.add_done_callback(_FLUSHING.discard)
+    batch.pushes.extend(pushes)
+
+
+_FLUSHING: set[asyncio.Future[None]] = set()
+
+
+async def _flush_pushes(runtime: Runtime, batch: _PushRows) -> None:
+    await asyncio.sleep(PUSH_BATCH_SECONDS)  # the pages of one event are served within one short burst
+    batch.flushed = True
+    try:
+        await audit.record_pushes(runtime.db, batch.pushes)
+    except Exception:  # the push happened; losing its audit rows must be loud, not silent
+        log.exception("could not record %d case pushes in the audit", len(batch.pushes))
+
+
 async def case_changes(
     runtime: Runtime, viewer: Viewer, *, case_id: int, after_seq: int | None
 ) -> AsyncGenerator[tuple[Delivery, CaseView], None]:
@@ -592,13 +691,12 @@ async def case_changes(
                 continue
             if event.subject_type is SubjectType.CONSENT and event.change.get("seekerId") not in household:
                 continue
-        async with runtime.db.read() as session:
-            case = await _load(session, case_id)
-            if case is None:
-                raise NotFound("No case with that id is available to you.")
-            view = await _view(session, viewer, case)  # NOT_FOUND ends the stream once the viewer may no longer read it
-            household = {s.seeker_id for s in case.household}
-        await audit.record_pushes(runtime.db, [audit.Push(viewer, "subscription caseChanged", t) for t in touches(view)])
+        snap = await _shared_snapshot(runtime, delivery, case_id)
+        if snap is None:
+            raise NotFound("No case with that id is available to you.")
+        view = _cut(viewer, snap)  # NOT_FOUND ends the stream once the viewer may no longer read it
+        household = {s.seeker_id for s in snap.case.household}
+        _record_pushes(runtime, delivery, [audit.Push(viewer, "subscription caseChanged", t) for t in touches(view)])
         yield delivery, view
 
 
