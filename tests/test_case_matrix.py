@@ -797,10 +797,17 @@ async def _check_audit(
     db: Database, matrix: Matrix, oracle: Oracle, p: People, built: Built, reads_after: int, pushes_after: int, pushed: dict[str, Pushed]
 ) -> None:
     """Every read that showed anything of the household has its rows, with exactly what was shown; so has every push."""
-    async with db.read() as s:
-        rows = list(
-            await s.scalars(select(AuditEntry).where(AuditEntry.id > reads_after, AuditEntry.subject_type == AuditSubject.CASE))
-        )
+    # A fan-out's push rows are written together just after its pages are served: wait until they stop coming.
+    rows: list[AuditEntry] = []
+    for _ in range(60):
+        async with db.read() as s:
+            fresh = list(
+                await s.scalars(select(AuditEntry).where(AuditEntry.id > reads_after, AuditEntry.subject_type == AuditSubject.CASE))
+            )
+        if rows and len(fresh) == len(rows):
+            break
+        rows = fresh
+        await asyncio.sleep(0.1)
     reads = [r for r in rows if r.action is AuditAction.READ and r.id <= pushes_after]
     pushes = [r for r in rows if r.action is AuditAction.PUSH]
     case_id = built.case_id
