@@ -75,8 +75,9 @@ async def admins(db: Database, network: Network) -> None:
 
 
 async def _measure(api: Api, agreement: str, who: str) -> dict[str, Any]:
-    data: dict[str, Any] = (await api.gql(PERFORMANCE, {"scope": {"agreementId": agreement}, "from": FROM, "to": TO}, as_=who))
-    return data["performance"]
+    data = await api.gql(PERFORMANCE, {"scope": {"agreementId": agreement}, "from": FROM, "to": TO}, as_=who)
+    performance: dict[str, Any] = data["performance"]
+    return performance
 
 
 async def test_the_referrals_between_the_parties_with_small_cells_withheld(
