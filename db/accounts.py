@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, enum_column, utcnow
@@ -37,6 +37,11 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     coc_id: Mapped[int | None] = mapped_column(ForeignKey("continuums_of_care.id"), index=True)
+    # What kind of agency it is, for an agreement's "families known to both" (resolvers/policy/families.py):
+    # a public child welfare agency; a housing provider (also: any organization running a HOUSING
+    # program or a HUD project, whatever this says).
+    child_welfare: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    housing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     coc: Mapped[ContinuumOfCare | None] = relationship(lazy="raise")

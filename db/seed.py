@@ -574,7 +574,8 @@ async def _organizations(session: AsyncSession, now: datetime) -> dict[str, Orga
         session.add(coc)
         await session.flush()
     orgs = {
-        spec.slug: Organization(name=spec.name, coc_id=coc.id, created_at=now - timedelta(days=180))
+        spec.slug: Organization(name=spec.name, coc_id=coc.id, created_at=now - timedelta(days=180),
+                                child_welfare=spec.slug == CHILD_WELFARE_ORG, housing=spec.slug == HOUSING_ORG)
         for spec in ORGANIZATIONS
     }
     session.add_all(orgs.values())

@@ -14,6 +14,7 @@ from schema.consent import ConsentMutation, ConsentQuery
 from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
+from schema.families import FamiliesQuery
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -37,6 +38,7 @@ Query = merge_types(
         CaseQuery,
         ConsentQuery,
         AuditQuery,
+        FamiliesQuery,
         PerformanceQuery,
     ),
 )

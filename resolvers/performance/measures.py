@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Float, String, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.selectable import CTE
 
 from db import hud
 from db.accounts import ContinuumOfCare, Membership, Organization, Role
 from db.base import utcnow
+from db.consent import AgreementParty, DataSharingAgreement
 from db.coordinated_entry import CeEvent
 from db.enrollments import Enrollment
 from db.programs import Program
@@ -51,15 +52,21 @@ class ScopeKind(enum.Enum):
     PROGRAM = "PROGRAM"
     ORGANIZATION = "ORGANIZATION"
     COC = "COC"
+    AGREEMENT = "AGREEMENT"
+
+
+# The common small-cell rule for figures shared across agencies: a count from 1 to 10 is withheld.
+MINIMUM_CELL_SIZE = 11
 
 
 @dataclass(frozen=True)
 class ScopeRequest:
-    """What the caller asked about: exactly one of the three is given."""
+    """What the caller asked about: exactly one of the four is given."""
 
     program_id: int | None = None
     organization_id: int | None = None
     coc_code: str | None = None
+    agreement_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class Scope:
     coc_code: str | None
     # The referrals to the scope's programs, as SQL.
     where: ColumnElement[bool]
+    # Counts from 1 to this less one are withheld (an agreement's figures); None: every count shown.
+    minimum_cell_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +108,27 @@ class Figures:
     series: list[Point]
 
     def share(self, count: int) -> float | None:
-        """`count` as a share of the referrals made; null when none were made (0/0 is no figure)."""
+        """`count` as a share of the referrals made; null when none were made (0/0 is no figure) or either is withheld."""
+        if self.cell(count) is None or self.cell(self.made) is None:
+            return None
         return count / self.made if self.made else None
+
+    def cell(self, count: int) -> int | None:
+        """The count as shown: null when the scope has a minimum cell size and 0 < count < it."""
+        floor = self.scope.minimum_cell_size
+        return None if floor is not None and 0 < count < floor else count
+
+    def median(self, value: float | None, over: int) -> float | None:
+        """A median over `over` referrals, withheld with that count."""
+        return None if self.cell(over) is None else value
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether any count of these figures was withheld."""
+        counts = [self.made, self.acknowledged, self.got_help, self.resolved, self.enrolled, self.housed,
+                  *self.by_status.values(), *self.by_not_housed_reason.values(),
+                  *(n for p in self.series for n in (p.made, p.got_help, p.housed))]
+        return any(self.cell(n) is None for n in counts)
 
 
 def check_range(start: date, end: date, *, today: date | None = None) -> None:
@@ -115,10 +143,10 @@ def check_range(start: date, end: date, *, today: date | None = None) -> None:
 
 def check_scope_request(request: ScopeRequest) -> None:
     given = [name for name, value in (("programId", request.program_id), ("organizationId", request.organization_id),
-                                      ("cocCode", request.coc_code)) if value is not None]
+                                      ("cocCode", request.coc_code), ("agreementId", request.agreement_id)) if value is not None]
     if len(given) != 1:
         raise BadInput(
-            "Give exactly one of programId, organizationId and cocCode"
+            "Give exactly one of programId, organizationId, cocCode and agreementId"
             + (f" (got {', '.join(given)})." if given else " (got none)."),
             field="scope",
         )
@@ -152,6 +180,8 @@ async def resolve_scope(session: AsyncSession, viewer: Viewer, request: ScopeReq
             raise Forbidden(REFUSED)
         where = Referral.program_organization_id == organization.id
         return Scope(ScopeKind.ORGANIZATION, organization.id, organization.name, None, where)
+    if request.agreement_id is not None:
+        return await _agreement_scope(session, viewer, request.agreement_id)
     code = (request.coc_code or "").strip()
     coc = await session.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == code))
     if coc is None:
@@ -163,20 +193,42 @@ async def resolve_scope(session: AsyncSession, viewer: Viewer, request: ScopeReq
     return Scope(ScopeKind.COC, coc.id, coc.name, coc.code, where)
 
 
+async def _agreement_scope(session: AsyncSession, viewer: Viewer, agreement_id: int) -> Scope:
+    agreement = await session.scalar(
+        select(DataSharingAgreement).where(DataSharingAgreement.id == agreement_id).options(selectinload(DataSharingAgreement.parties))
+    )
+    if agreement is None:
+        raise NotFound("No data sharing agreement with that id.")
+    if not capabilities.can(viewer, Capability.SEE_PERFORMANCE, agreement=agreement):
+        raise Forbidden("An agreement's performance measures are for the admins of its parties, while it is in force.")
+    parties = sorted(p.organization_id for p in agreement.parties)
+    # Between the parties: made by one party's navigator, to another party's program.
+    where = and_(
+        Referral.navigator_organization_id.in_(parties),
+        Referral.program_organization_id.in_(parties),
+        Referral.navigator_organization_id != Referral.program_organization_id,
+    )
+    return Scope(ScopeKind.AGREEMENT, agreement.id, agreement.name, None, where, minimum_cell_size=MINIMUM_CELL_SIZE)
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 def _made_where(viewer: Viewer, scope: Scope, start: date, end: date) -> tuple[ColumnElement[bool], ...]:
     """The referrals made: live, to the scope's programs, created in the range, and no more than the
-    viewer may already open or count on the wall (docs/architecture.md: why there is no cell size)."""
-    return (
+    viewer may already open or count on the wall (docs/architecture.md: why there is no cell size).
+    An agreement's figures are its parties' together, whoever asks: they are shared under the
+    minimum cell size instead."""
+    window = (
         Referral.kind == ReferralKind.LIVE,
         scope.where,
         Referral.created_at >= _day_start(start),
         Referral.created_at < _day_start(end + timedelta(days=1)),
-        or_(*(policy.where(viewer, action) for action in COUNTED)),
     )
+    if scope.kind is ScopeKind.AGREEMENT:
+        return window
+    return (*window, or_(*(policy.where(viewer, action) for action in COUNTED)))
 
 
 def _history(made_where: tuple[ColumnElement[bool], ...]) -> Any:
@@ -342,6 +394,20 @@ class ScopeOption:
     organization_name: str | None = None
 
 
+async def _agreement_options(session: AsyncSession, viewer: Viewer) -> list[ScopeOption]:
+    if viewer.role is not Role.ADMIN or viewer.organization_id is None:
+        return []
+    today = utcnow().date()
+    mine = select(AgreementParty.agreement_id).where(AgreementParty.organization_id == viewer.organization_id)
+    rows = await session.execute(
+        select(DataSharingAgreement.id, DataSharingAgreement.name)
+        .where(DataSharingAgreement.id.in_(mine), DataSharingAgreement.starts_on <= today,
+               or_(DataSharingAgreement.ends_on.is_(None), DataSharingAgreement.ends_on >= today))
+        .order_by(DataSharingAgreement.name, DataSharingAgreement.id)
+    )
+    return [ScopeOption(ScopeKind.AGREEMENT, pk, name) for pk, name in rows]
+
+
 async def scope_options(runtime: Runtime, viewer: Viewer) -> list[ScopeOption]:
     """What the viewer may ask about: their CoC or organization first, then its organizations and programs."""
     if viewer.role not in capabilities.ROLES[Capability.SEE_PERFORMANCE] or viewer.acting is None:
@@ -365,4 +431,5 @@ async def scope_options(runtime: Runtime, viewer: Viewer) -> list[ScopeOption]:
             .where(Program.organization_id.in_(orgs))
             .order_by(Organization.name, Program.name, Program.id)
         )
-        return head + [ScopeOption(ScopeKind.PROGRAM, pid, name, organization_name=org) for pid, name, org in programs]
+        agreements = await _agreement_options(session, viewer)
+        return head + agreements + [ScopeOption(ScopeKind.PROGRAM, pid, name, organization_name=org) for pid, name, org in programs]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 
+from datetime import date
+
 from db.accounts import Organization, Role
+from db.consent import DataSharingAgreement
 from db.programs import Program
 from resolvers.policy.tables import same
 from resolvers.viewer import Viewer
@@ -43,7 +46,8 @@ CONDITIONS = {
     "the exported CoC is the one the viewer acts for": (Capability.EXPORT_HMIS,),
     "the program belongs to the organization the viewer acts for": (Capability.MANAGE_PROGRAM,),
     "staff and admins: the program, or the organization, is the one they act for; CE managers: the "
-    "program's organization, the organization, or the CoC is in the CoC they act for": (Capability.SEE_PERFORMANCE,),
+    "program's organization, the organization, or the CoC is in the CoC they act for; admins also: an agreement in "
+    "force that the organization they act for is party to (its figures under the minimum cell size)": (Capability.SEE_PERFORMANCE,),
 }
 
 
@@ -54,8 +58,9 @@ def can(
     coc_code: str | None = None,
     program: Program | None = None,
     organization: Organization | None = None,
+    agreement: DataSharingAgreement | None = None,
 ) -> bool:
-    """`program` for SEE_PERFORMANCE comes with its organization loaded (its CoC is read)."""
+    """`program` for SEE_PERFORMANCE comes with its organization loaded (its CoC is read); `agreement` with its parties."""
     if viewer.role not in ROLES[capability]:
         return False
     if viewer.role is Role.SEEKER and viewer.seeker_id is None:
@@ -65,8 +70,18 @@ def can(
     if capability is Capability.MANAGE_PROGRAM:
         return program is not None and viewer.organization_id == program.organization_id
     if capability is Capability.SEE_PERFORMANCE:
+        if agreement is not None:
+            return _sees_agreement(viewer, agreement)
         return _sees_performance(viewer, coc_code=coc_code, program=program, organization=organization)
     return True
+
+
+def _sees_agreement(viewer: Viewer, agreement: DataSharingAgreement) -> bool:
+    """An admin of a party, while the agreement is in force: its figures cross to every party."""
+    today = date.today()
+    in_force = agreement.starts_on <= today and (agreement.ends_on is None or agreement.ends_on >= today)
+    parties = {p.organization_id for p in agreement.parties}
+    return viewer.role is Role.ADMIN and in_force and viewer.organization_id is not None and viewer.organization_id in parties
 
 
 def _sees_performance(

@@ -41,7 +41,7 @@ def test_the_ce_manager_sees_the_cocs_figures_and_charts(server: Server, sign_in
     ce = sign_in("ce")
     ce.goto("/ce")  # the CE manager lands on the wall display, which has no header
     open_performance(ce)
-    expect(ce.get_by_label("Program, organization or CoC")).to_have_value(f"COC:{COC}")
+    expect(ce.get_by_label("Program, organization, CoC or agreement")).to_have_value(f"COC:{COC}")
     made = ce.get_by_test_id("figure-made")
     expect(made).to_contain_text(str(expected["referralsMade"]))
     expect(ce.get_by_test_id("figure-got-help")).to_contain_text(f"{round(expected['gotHelpShare'] * 100)}%")
@@ -59,7 +59,7 @@ def test_the_ce_manager_sees_the_cocs_figures_and_charts(server: Server, sign_in
 def test_a_program_can_be_chosen(server: Server, sign_in: SignIn) -> None:
     intake = sign_in("intake")
     open_performance(intake)
-    picker = intake.get_by_label("Program, organization or CoC")
+    picker = intake.get_by_label("Program, organization, CoC or agreement")
     programs = picker.locator("optgroup[label='Program'] option")
     expect(programs.first).to_be_attached()
     value = programs.first.get_attribute("value")

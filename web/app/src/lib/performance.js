@@ -12,17 +12,22 @@ query Performance($scope: PerformanceScopeInput!, $from: Date!, $to: Date!) {
     byStatus { status count }
     byNotHousedReason { reason count }
     series { periodStart made gotHelp housed }
+    suppressed minimumCellSize
   }
 }`;
 
-export const SCOPE_WORDS = { COC: 'Continuum of Care', ORGANIZATION: 'Organization', PROGRAM: 'Program' };
+export const SCOPE_WORDS = { COC: 'Continuum of Care', ORGANIZATION: 'Organization', AGREEMENT: 'Data sharing agreement', PROGRAM: 'Program' };
 
 /** The scope input for one option: exactly one key, as the API requires. */
 export function scopeInput(option) {
   if (option.kind === 'COC') return { cocCode: option.id };
   if (option.kind === 'ORGANIZATION') return { organizationId: option.id };
+  if (option.kind === 'AGREEMENT') return { agreementId: option.id };
   return { programId: option.id };
 }
+
+/** A count as shown: an agreement's counts under its minimum cell size come back null. */
+export const count = (n, floor) => (n === null || n === undefined ? `fewer than ${floor ?? 11}` : String(n));
 
 export const percent = (share) => (share === null || share === undefined ? '—' : `${Math.round(share * 100)}%`);
 export const dayCount = (n) => (n === null || n === undefined ? '—' : `${n.toFixed(1)} days`);
