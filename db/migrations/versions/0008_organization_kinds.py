@@ -5,7 +5,7 @@ which party is which is said here. A housing provider is also any organization r
 program or a HUD project, whatever the flag says (resolvers/policy/families.py).
 
 Revision ID: 0007_organization_kinds
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-10 09:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_organization_kinds'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
