@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from db.accounts import Organization
 from db.base import Base, enum_column, utcnow
@@ -169,10 +169,11 @@ class Language(Base):
     code: Mapped[str | None] = mapped_column(String(16))  # ISO 639
 
 
-# What a program card shows beyond the program's row: load it with every program a page shows.
+# What a program card shows beyond the program's row: load it with every program a page shows, in
+# four statements however many programs (a location's addresses and a phone's languages joined in).
 DETAILS_LOAD = (
-    selectinload(Program.locations).selectinload(Location.addresses),
-    selectinload(Program.phones).selectinload(Phone.languages),
+    selectinload(Program.locations).joinedload(Location.addresses),
+    selectinload(Program.phones).joinedload(Phone.languages),
     selectinload(Program.schedules),
     selectinload(Program.languages),
 )
