@@ -102,7 +102,8 @@ def _live_program_without_open_referral(server: Server) -> dict[str, Any]:
     busy = {e["node"]["program"]["id"] for e in mine if e["node"]["status"] in OPEN}
     free = [p for p in live if p["id"] not in busy]
     assert free, "the demo seeker has an open referral to every live program of intake@"
-    return free[0]
+    chosen: dict[str, Any] = free[0]
+    return chosen
 
 
 def test_duplicate_warning_and_its_override(server: Server, sign_in: SignIn) -> None:
