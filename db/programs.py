@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from db.accounts import Organization
 from db.base import Base, enum_column, utcnow
@@ -63,6 +63,14 @@ class Program(Base):
     service_areas: Mapped[list[ProgramServiceArea]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="ProgramServiceArea.postal_code"
     )
+    # Where, how to call and when: shaped as Open Referral HSDS 3.0 shapes them (a program is an
+    # HSDS service), so the directory can be exchanged as HSDS.
+    locations: Mapped[list[Location]] = relationship(cascade="all, delete-orphan", lazy="raise", order_by="Location.id")
+    phones: Mapped[list[Phone]] = relationship(cascade="all, delete-orphan", lazy="raise", order_by="Phone.id")
+    schedules: Mapped[list[Schedule]] = relationship(cascade="all, delete-orphan", lazy="raise", order_by="Schedule.id")
+    languages: Mapped[list[Language]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="Language.id", primaryjoin="Language.program_id == Program.id"
+    )
 
     @property
     def accepts_referrals(self) -> bool:
@@ -83,3 +91,89 @@ class ProgramServiceArea(Base):
 
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
     postal_code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+
+class Location(Base):
+    """HSDS `location`: where a program is delivered (here, per program: HSDS's service_at_location)."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    location_type: Mapped[str] = mapped_column(String(16), default="physical")  # physical, postal, virtual
+    name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    transportation: Mapped[str | None] = mapped_column(Text)
+
+    addresses: Mapped[list[Address]] = relationship(cascade="all, delete-orphan", lazy="raise", order_by="Address.id")
+
+
+class Address(Base):
+    """HSDS `address`."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), index=True)
+    attention: Mapped[str | None] = mapped_column(String(200))
+    address_1: Mapped[str] = mapped_column(String(200))
+    address_2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    state_province: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2), default="US")  # ISO 3166-1 alpha-2
+    address_type: Mapped[str] = mapped_column(String(16), default="physical")  # physical, postal, virtual
+
+
+class Phone(Base):
+    """HSDS `phone`: a number to call about the program."""
+
+    __tablename__ = "phones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    extension: Mapped[str | None] = mapped_column(String(16))
+    type: Mapped[str | None] = mapped_column(String(16))  # text, voice, fax, cell, video, pager, textphone
+    description: Mapped[str | None] = mapped_column(Text)
+
+    languages: Mapped[list[Language]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="Language.id", primaryjoin="Language.phone_id == Phone.id"
+    )
+
+
+class Schedule(Base):
+    """HSDS `schedule`: when the program is open, as a weekly rule (byday, opens_at, closes_at) or in words."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    freq: Mapped[str | None] = mapped_column(String(8))  # WEEKLY, MONTHLY (iCal)
+    byday: Mapped[str | None] = mapped_column(String(40))  # iCal days, comma-separated: MO,TU,WE
+    opens_at: Mapped[str | None] = mapped_column(String(8))  # HH:MM, local time
+    closes_at: Mapped[str | None] = mapped_column(String(8))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Language(Base):
+    """HSDS `language`: one the program (service_id) or one of its phones (phone_id) works in."""
+
+    __tablename__ = "languages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    phone_id: Mapped[int | None] = mapped_column(ForeignKey("phones.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str | None] = mapped_column(String(16))  # ISO 639
+
+
+# What a program card shows beyond the program's row: load it with every program a page shows, in
+# four statements however many programs (a location's addresses and a phone's languages joined in).
+DETAILS_LOAD = (
+    selectinload(Program.locations).joinedload(Location.addresses),
+    selectinload(Program.phones).joinedload(Phone.languages),
+    selectinload(Program.schedules),
+    selectinload(Program.languages),
+)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from db.accounts import Organization, Site, User
 from db.base import Base, enum_column, utcnow
-from db.programs import Program
+from db.programs import DETAILS_LOAD, Program
 from db.seekers import ContactPreference, Seeker
 
 
@@ -139,7 +139,7 @@ class Comment(Base):
 REFERRAL_LOAD = (
     joinedload(Referral.seeker),
     joinedload(Referral.program).options(
-        joinedload(Program.organization), selectinload(Program.categories), selectinload(Program.service_areas)
+        joinedload(Program.organization), selectinload(Program.categories), selectinload(Program.service_areas), *DETAILS_LOAD
     ),
     joinedload(Referral.program_organization),
     joinedload(Referral.navigator),

@@ -29,7 +29,18 @@ from db.consent import AgreementParty, AgreementScope, CaptureMethod, Consent, C
 from db.coordinated_entry import EVENT_TYPE_FOR_PROJECT, STATUS_FOR_RESULT, CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.engine import Database
 from db.enrollments import Enrollment, Household
-from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
+from db.programs import (
+    Address,
+    ConnectMode,
+    Language,
+    Location,
+    Phone,
+    Program,
+    ProgramCategory,
+    ProgramCategoryTag,
+    ProgramServiceArea,
+    Schedule,
+)
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange, kind_for
 from db.seekers import ContactPreference, Seeker
@@ -668,6 +679,56 @@ def _program_staff(orgs: dict[str, Organization], users: dict[str, User]) -> dic
     return staff
 
 
+# Where each organization's programs are delivered (its first site), as HSDS addresses; made-up
+# street numbers on real Los Angeles streets, 555 phone numbers.
+ORG_ADDRESSES: dict[str, tuple[str, str, str, str]] = {
+    NAVIGATOR_ORG: ("2601 E Cesar E Chavez Ave", "Los Angeles", "90033", "Boyle Heights Office"),
+    "harbor-food-bank": ("1420 W Rosecrans Ave", "Gardena", "90247", "Gardena Distribution Center"),
+    CE_LEAD_ORG: ("315 S Broadway", "Los Angeles", "90013", "Downtown Access Center"),
+    "southside-legal-aid": ("3900 S Figueroa St", "Los Angeles", "90037", "Exposition Park Office"),
+    INTAKE_ORG: ("3731 Crenshaw Blvd", "Los Angeles", "90016", "Crenshaw Clinic"),
+    "valley-worksource": ("6851 Van Nuys Blvd", "Van Nuys", "91405", "Van Nuys Career Center"),
+    "little-steps": ("8110 S Western Ave", "Los Angeles", "90047", "Resource & Referral Office"),
+    CHILD_WELFARE_ORG: ("101 W Compton Blvd", "Compton", "90220", "Compton Regional Office"),
+    HOUSING_ORG: ("470 W 7th St", "San Pedro", "90731", "San Pedro Office"),
+}
+# (byday, opens_at, closes_at) rules, or a description; the demo's programs take them in turn.
+HOURS: tuple[tuple[str, str, str] | str, ...] = (
+    ("MO,TU,WE,TH,FR", "09:00", "17:00"),
+    ("MO,WE,FR", "10:00", "14:00"),
+    ("TU,TH", "08:30", "16:30"),
+    ("MO,TU,WE,TH,FR", "08:00", "18:00"),
+    "By appointment; call to book a time.",
+)
+LANGUAGES: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("English", "en"), ("Spanish", "es")),
+    (("English", "en"),),
+    (("English", "en"), ("Spanish", "es"), ("Korean", "ko")),
+    (("English", "en"), ("Spanish", "es"), ("Tagalog", "tl")),
+)
+
+
+def _directory_details(program: Program, spec: ProgramSpec, index: int) -> None:
+    """An HSDS location with its address, a phone with its languages, hours and languages for a demo program."""
+    street, city, postal_code, site = ORG_ADDRESSES.get(spec.org, ("200 N Spring St", "Los Angeles", "90012", "Main office"))
+    address = Address(address_1=street, city=city, state_province="CA", postal_code=postal_code, country="US")
+    program.locations = [Location(location_type="physical", name=site, addresses=[address])]
+    languages = LANGUAGES[index % len(LANGUAGES)]
+    phone = Phone(
+        number=f"(213) 555-{1000 + index * 37 % 9000:04d}",
+        type="voice",
+        languages=[Language(name=name, code=code) for name, code in languages],
+    )
+    program.phones = [phone]
+    hours = HOURS[index % len(HOURS)]
+    if isinstance(hours, str):
+        program.schedules = [Schedule(description=hours)]
+    else:
+        byday, opens_at, closes_at = hours
+        program.schedules = [Schedule(freq="WEEKLY", byday=byday, opens_at=opens_at, closes_at=closes_at)]
+    program.languages = [Language(name=name, code=code) for name, code in languages]
+
+
 async def _programs(session: AsyncSession, orgs: dict[str, Organization], now: datetime) -> dict[str, Program]:
     return await _programs_of(session, orgs, PROGRAMS, now)
 
@@ -676,7 +737,7 @@ async def _programs_of(
     session: AsyncSession, orgs: dict[str, Organization], specs: Sequence[ProgramSpec], now: datetime
 ) -> dict[str, Program]:
     programs: dict[str, Program] = {}
-    for spec in specs:
+    for index, spec in enumerate(specs):
         external = spec.mode is ConnectMode.EXTERNAL
         program = Program(
             organization_id=orgs[spec.org].id,
@@ -694,6 +755,7 @@ async def _programs_of(
         )
         program.categories = [ProgramCategoryTag(category=c) for c in spec.categories]
         program.service_areas = [ProgramServiceArea(postal_code=z) for z in spec.zips]
+        _directory_details(program, spec, index + (len(PROGRAMS) if specs is not PROGRAMS else 0))
         programs[spec.name] = program
     session.add_all(programs.values())
     await session.flush()

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
-from db.accounts import Membership, User
+from db.accounts import Membership, Site, User
 from db.base import utcnow
 from resolvers.errors import NotFound, Unauthenticated
 from resolvers.runtime import Runtime
@@ -87,3 +87,12 @@ async def switch_organization(runtime: Runtime, viewer: Viewer, *, organization_
         switched = await load_viewer(session, user_id)
     assert switched is not None
     return switched
+
+
+async def acts_for_tracking_only_site(runtime: Runtime, viewer: Viewer) -> bool:
+    """True when the viewer acts for a tracking-only site: what they refer is only recorded, nothing is sent."""
+    if viewer.acting is None or viewer.acting.site_id is None:
+        return False
+    async with runtime.db.read() as session:
+        site = await session.get(Site, viewer.acting.site_id)
+    return bool(site and site.tracking_only)

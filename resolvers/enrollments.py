@@ -21,7 +21,7 @@ from db.audit import AuditAction, AuditSubject, Scope
 from db.base import utcnow
 from db.enrollments import Enrollment, Household
 from db.events import EventKind, SubjectType
-from db.programs import Program
+from db.programs import DETAILS_LOAD, Program
 from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
 from resolvers import audit
@@ -71,6 +71,7 @@ def _with_program() -> Select[Enrollment]:
         program.joinedload(Program.organization),
         program.selectinload(Program.categories),
         program.selectinload(Program.service_areas),
+        joinedload(Enrollment.program).options(*DETAILS_LOAD),
         joinedload(Enrollment.seeker),
     )
 

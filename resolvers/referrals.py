@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,7 @@ from resolvers.policy import capabilities, seekers as seeker_policy
 from resolvers.policy import referrals as policy
 from resolvers.policy.capabilities import Capability
 from resolvers.runtime import Runtime
+from resolvers.search import every_word_matches
 from resolvers.seekers import NewSeeker, Profile, accessible_seeker, build_seeker, check_reachable, profiles_of
 from resolvers.viewer import Viewer
 
@@ -46,6 +48,11 @@ T = TypeVar("T")
 
 COMMENT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 2000
+OVERRIDE_REASON_MAX_LENGTH = 500
+DUPLICATE = (
+    "{who} an open referral to {program}. Give a reason to refer them again "
+    "(overrideDuplicateReason), or update the open one."
+)
 STALE = "Someone else updated this referral since you loaded it. Reload it to see the latest status."
 
 
@@ -64,6 +71,16 @@ class NewReferral:
     consent: bool | None = None
     comment: str | None = None
     screener_answers: Sequence[ScreenerAnswer] = ()
+    # Refer again although an open referral of this person to this program exists: why.
+    override_duplicate_reason: str | None = None
+
+
+class PeopleSort(enum.Enum):
+    """How People I'm Helping is ordered."""
+
+    LAST_ACTIVITY_DESC = "LAST_ACTIVITY_DESC"
+    LAST_ACTIVITY_ASC = "LAST_ACTIVITY_ASC"
+    NAME = "NAME"
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,11 @@ class Dashboard(Generic[T]):
 
     page: Page[T]
     last_seq: int
+
+
+@dataclass(frozen=True)
+class PeopleDashboard(Dashboard[PersonHelped]):
+    total_count: int
 
 
 @dataclass(frozen=True)
@@ -200,9 +222,21 @@ async def create_referral_in(
             )
         answers = check_screener(program, new.screener_answers)
     comment = _clean_text(new.comment, limit=COMMENT_MAX_LENGTH, what="comment")
+    override = _clean_text(
+        new.override_duplicate_reason, limit=OVERRIDE_REASON_MAX_LENGTH, what="reason for referring again"
+    )
     seeker = await _resolve_seeker(session, viewer, new)
     preference = new.contact_preference or seeker.contact_preference
     check_reachable(preference, email=seeker.email, phone=seeker.phone)
+    open_one = await open_duplicate(session, viewer, seeker_id=seeker.id, program_id=program.id)
+    if open_one is not None and override is None:
+        who = "You already have" if viewer.role is Role.SEEKER else f"{seeker.first_name} {seeker.last_name} already has"
+        raise BadInput(
+            DUPLICATE.format(who=who, program=program.name),
+            field="overrideDuplicateReason",
+            reason="DUPLICATE",
+            duplicateOf=open_one,
+        )
 
     return await open_referral_in(
         session,
@@ -215,7 +249,28 @@ async def create_referral_in(
         screener_answers=answers,
         comment=comment,
         source=source,
+        note=f"Referred again although an open referral exists: {override}" if open_one is not None else None,
     )
+
+
+async def open_duplicate(session: AsyncSession, viewer: Viewer, *, seeker_id: int, program_id: int) -> int | None:
+    """The newest open (in progress) referral of this person to this program that the viewer may see.
+
+    Only referrals the viewer may read count, so the warning tells nobody about a referral they could
+    not otherwise see.
+    """
+    found = await session.scalar(
+        select(Referral.id)
+        .where(
+            Referral.seeker_id == seeker_id,
+            Referral.program_id == program_id,
+            Referral.status.in_(IN_PROGRESS),
+            policy.where(viewer),
+        )
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(1)
+    )
+    return int(found) if found is not None else None
 
 
 async def open_referral_in(
@@ -230,6 +285,7 @@ async def open_referral_in(
     screener_answers: list[dict[str, Any]],
     comment: str | None,
     source: ChangeSource,
+    note: str | None = None,
 ) -> Referral:
     """Write a referral whose checks the caller has made: the row, its first status, its comment, its event.
 
@@ -266,6 +322,7 @@ async def open_referral_in(
             referral_id=referral.id,
             from_status=None,
             to_status=ReferralStatus.NOT_UPDATED,
+            note=note,
             changed_by_user_id=viewer.user_id,
             source=source,
             at=now,
@@ -300,12 +357,23 @@ async def update_status_in(
     note: str | None = None,
     source: ChangeSource = ChangeSource.DASHBOARD,
     ce_workflow: bool = False,
+    undo: bool = False,
 ) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
     note = _clean_text(note, limit=NOTE_MAX_LENGTH, what="note")
-    if referral.status is status:
+    if undo:
+        # policy.undo_status: one's own latest change, within policy.UNDO_SECONDS.
+        restored = policy.undo_status(viewer, referral, utcnow())
+        if restored is None:
+            raise Forbidden(
+                f"Only your own latest status change can be undone, within {policy.UNDO_SECONDS} seconds of making it.",
+                field="referralId",
+            )
+        status = restored
+        note = note or "Undone"
+    elif referral.status is status:
         raise BadInput("The referral already has that status.", field="status")
-    if status not in policy.settable_statuses(viewer, referral):
+    elif status not in policy.settable_statuses(viewer, referral):
         raise Forbidden(policy.status_refusal(viewer, referral), field="status")
     # A Coordinated Entry referral closes with its CE result (4.20.D), which sets this status itself.
     if not ce_workflow and status not in IN_PROGRESS:
@@ -397,6 +465,16 @@ async def update_referral_status(
     )
 
 
+async def undo_referral_status(runtime: Runtime, viewer: Viewer, *, referral_id: int, expected_version: int) -> Referral:
+    """Take back one's own latest status change (policy.undo_status says when)."""
+    return await write_and_announce(
+        runtime,
+        lambda s: update_status_in(
+            s, viewer, referral_id=referral_id, status=ReferralStatus.NOT_UPDATED, expected_version=expected_version, undo=True
+        ),
+    )
+
+
 async def add_referral_comment(runtime: Runtime, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
     return await write_and_announce(runtime, lambda s: add_comment_in(s, viewer, referral_id=referral_id, body=body))
 
@@ -461,18 +539,40 @@ async def inbound_referrals(
     return InboundDashboard(page=page, last_seq=last_seq, not_updated_count=int(counts[0]), total_count=int(counts[1]))
 
 
-async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, after: str | None) -> Dashboard[PersonHelped]:
-    """The people behind the navigator's (and their team's) referrals, most recently active first."""
+async def people_im_helping(
+    runtime: Runtime,
+    viewer: Viewer,
+    *,
+    first: int,
+    after: str | None,
+    search: str | None = None,
+    open: bool | None = None,
+    sort: PeopleSort = PeopleSort.LAST_ACTIVITY_DESC,
+) -> PeopleDashboard:
+    """The people behind the navigator's (and their team's) referrals, most recently active first.
+
+    `search` matches their names, word by word; `open` keeps the people with (True) or without
+    (False) a referral still in progress that the viewer may see.
+    """
     if not capabilities.can(viewer, Capability.SEE_PEOPLE_IM_HELPING):
         raise Forbidden("People I'm Helping is for navigators.")
+    filters = [seeker_policy.helped_where(viewer), *every_word_matches(search, Seeker.first_name, Seeker.last_name)]
+    if open is not None:
+        in_progress = exists().where(
+            Referral.seeker_id == Seeker.id, Referral.status.in_(IN_PROGRESS), policy.where(viewer)
+        )
+        filters.append(in_progress if open else ~in_progress)
+    if sort is PeopleSort.NAME:
+        order = [Seeker.last_name, Seeker.first_name, Seeker.id]
+        descending: bool = False
+    else:
+        order = [Seeker.updated_at, Seeker.id]
+        descending = sort is PeopleSort.LAST_ACTIVITY_DESC
     async with runtime.db.read() as session:
         last_seq = await latest_seq(session)
+        total = await session.scalar(select(func.count()).select_from(Seeker).where(*filters))
         page = await keyset_page(
-            session,
-            select(Seeker).where(seeker_policy.helped_where(viewer)),
-            order=[Seeker.updated_at, Seeker.id],
-            first=first,
-            after=after,
+            session, select(Seeker).where(*filters), order=order, first=first, after=after, descending=descending
         )
         profiles = await profiles_of(session, viewer, page.items)
         by_seeker: dict[int, list[Referral]] = defaultdict(list)
@@ -494,9 +594,10 @@ async def people_im_helping(runtime: Runtime, viewer: Viewer, *, first: int, aft
             scopes |= audit.referral_touch(viewer, referral).scopes
         touches.append(audit.Touch(person.profile.seeker.id, frozenset(scopes), audit.Subject(AuditSubject.SEEKER, person.profile.seeker.id)))
     await audit.record_read(runtime.db, viewer, touches)
-    return Dashboard(
+    return PeopleDashboard(
         page=Page(items=people, cursors=page.cursors, has_next_page=page.has_next_page, has_previous_page=page.has_previous_page),
         last_seq=last_seq,
+        total_count=int(total or 0),
     )
 
 

@@ -269,3 +269,21 @@ async def update_client_elements(runtime: Runtime, viewer: Viewer, seeker_id: in
         profile = Profile(seeker=seeker, fields=policy.visible_fields(viewer, seeker, facts))
     await runtime.announce()
     return profile
+
+
+async def update_my_contact_preference(runtime: Runtime, viewer: Viewer, preference: ContactPreference) -> Profile:
+    """A seeker with an account chooses how they are reached; the next referrals take it as their default."""
+    if viewer.seeker_id is None:
+        raise Forbidden("Only a seeker signed in to their own account can set their contact preference here.")
+    async with runtime.db.write() as session:
+        seeker = await accessible_seeker(session, viewer, viewer.seeker_id)
+        check_reachable(preference, email=seeker.email, phone=seeker.phone)
+        seeker.contact_preference = preference
+        seeker.updated_at = utcnow()
+        await session.flush()
+        subject = audit.Subject(AuditSubject.SEEKER, seeker.id)
+        await audit.record(
+            session, viewer, seeker_ids=[seeker.id], scopes=[Scope.CONTACT], action=AuditAction.WRITE, subject=subject
+        )
+        profile = (await profiles_of(session, viewer, [seeker]))[0]
+    return profile

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.accounts import User
-from resolvers.accounts import switch_organization
+from resolvers.accounts import acts_for_tracking_only_site, switch_organization
 from resolvers.seekers import get_seeker
 from resolvers.viewer import MembershipInfo, Viewer
 from schema.context import Info, require_viewer, runtime_of
@@ -80,6 +80,15 @@ class ViewerType:
     @strawberry.field
     def memberships(self) -> list[MembershipType]:
         return [MembershipType.from_info(m) for m in self.model.memberships]
+
+    @field(
+        description=(
+            "True when the viewer acts for a tracking-only site: referrals they make are recorded for their "
+            "organization's tracking, and nothing is sent to the program or the person."
+        )
+    )
+    async def tracking_only(self, info: Info) -> bool:
+        return await acts_for_tracking_only_site(runtime_of(info), self.model)
 
     @field(description="The viewer's own seeker profile, if they have one.")
     async def seeker(self, info: Info) -> Annotated[SeekerType, strawberry.lazy("schema.seekers")] | None:

@@ -10,12 +10,13 @@ import strawberry
 from db.referrals import GOT_HELP, IN_PROGRESS, Comment, Referral, StatusChange
 from db.referrals import ReferralStatus as DomainReferralStatus
 from db.seekers import ContactPreference as DomainContactPreference
-from resolvers.errors import Unauthenticated
+from resolvers.errors import BadInput, Unauthenticated
 from resolvers.live.hub import Delivery, referral_changes
 from resolvers.pagination import clamp_first
 from resolvers.policy import referrals as policy
 from resolvers.referrals import (
     NewReferral,
+    PeopleSort,
     ScreenerAnswer,
     add_referral_comment,
     create_referral,
@@ -23,8 +24,10 @@ from resolvers.referrals import (
     inbound_referrals,
     people_im_helping,
     referrals_for_me,
+    undo_referral_status,
     update_referral_status,
 )
+from db.base import utcnow
 from resolvers.seekers import NewSeeker
 from schema.accounts import PersonType
 from schema.connections import Connection
@@ -181,9 +184,12 @@ class ReferralType(Node):
     def viewer_can(self, info: Info) -> ReferralViewerCan:
         viewer = require_viewer(info)
         settable = policy.settable_statuses(viewer, self.model)
+        undo = policy.undo_status(viewer, self.model, utcnow())
         return ReferralViewerCan(
             statuses=[s for s in DomainReferralStatus if s in settable],
             comment=policy.may(viewer, policy.Action.COMMENT, self.model),
+            undo_status=undo,
+            undo_until=policy.undo_deadline(self.model) if undo is not None else None,
         )
 
 
@@ -191,6 +197,10 @@ class ReferralType(Node):
 class ReferralViewerCan:
     statuses: list[ReferralStatus] = strawberry.field(description="The statuses the viewer may set now, in display order.")
     comment: bool
+    undo_status: ReferralStatus | None = strawberry.field(
+        description="The status undoReferralStatus would restore: your own latest change, for 30 seconds after it."
+    )
+    undo_until: datetime | None = strawberry.field(description="Until when undoReferralStatus is allowed.")
 
 
 @strawberry.type
@@ -208,7 +218,11 @@ class ReferralsForMeConnection(Connection[ReferralType]):
 
 @strawberry.type
 class PeopleImHelpingConnection(Connection[SeekerType]):
+    total_count: int = strawberry.field(description="How many people match the search and filter, on every page.")
     last_seq: int = strawberry.field(description=LAST_SEQ)
+
+
+strawberry.enum(PeopleSort, description="LAST_ACTIVITY_DESC: most recently active first; NAME: by last name, then first.")
 
 
 @strawberry.type
@@ -310,6 +324,14 @@ class CreateReferralInput:
     consent: bool | None = strawberry.field(default=None, description="Required (true) for live referrals.")
     comment: str | None = None
     screener_answers: list[ScreenerAnswerInput] | None = None
+    override_duplicate_reason: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Refer again although this person has an open referral to this program (at most 500 characters; "
+            "kept in the new referral's history). Without it such a referral is refused with BAD_USER_INPUT, "
+            "`extensions.reason` DUPLICATE and `extensions.duplicateOf` the open referral's id."
+        ),
+    )
 
 
 @strawberry.input
@@ -318,6 +340,12 @@ class UpdateReferralStatusInput:
     status: ReferralStatus
     expected_version: int = strawberry.field(description="The version you last saw; a stale one gives CONFLICT.")
     note: str | None = None
+
+
+@strawberry.input
+class UndoReferralStatusInput:
+    referral_id: strawberry.ID
+    expected_version: int = strawberry.field(description="The version you last saw; a stale one gives CONFLICT.")
 
 
 @strawberry.input
@@ -341,13 +369,36 @@ class ReferralQuery:
         mine = await referrals_for_me(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
         return ReferralsForMeConnection.of(mine.page, ReferralType.from_model, last_seq=mine.last_seq)
 
-    @field(description="The people behind your and your team's referrals, most recently active first.")
+    @field(
+        description=(
+            "The people behind your and your team's referrals, most recently active first. `search` matches "
+            "their names word by word (at most 10 words, 200 characters); `open`: true keeps the people with a "
+            "referral in progress, false those with none."
+        )
+    )
     async def people_im_helping(
-        self, info: Info, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        search: str | None = None,
+        open: bool | None = None,
+        sort: PeopleSort = PeopleSort.LAST_ACTIVITY_DESC,
     ) -> PeopleImHelpingConnection:
-        people = await people_im_helping(runtime_of(info), require_viewer(info), first=clamp_first(first, 50), after=after)
+        people = await people_im_helping(
+            runtime_of(info),
+            require_viewer(info),
+            first=clamp_first(first, 50),
+            after=after,
+            search=search,
+            open=open,
+            sort=sort,
+        )
         return PeopleImHelpingConnection.of(
-            people.page, lambda p: SeekerType.from_profile(p.profile, referrals=p.referrals), last_seq=people.last_seq
+            people.page,
+            lambda p: SeekerType.from_profile(p.profile, referrals=p.referrals),
+            last_seq=people.last_seq,
+            total_count=people.total_count,
         )
 
     @field(description="Live referrals to your organization's programs, newest first.")
@@ -395,8 +446,30 @@ class ReferralMutation:
             consent=input.consent,
             comment=input.comment,
             screener_answers=[ScreenerAnswer(key=a.key, value=a.value) for a in input.screener_answers or []],
+            override_duplicate_reason=input.override_duplicate_reason,
         )
-        return ReferralType.from_model(await create_referral(runtime_of(info), require_viewer(info), new))
+        try:
+            return ReferralType.from_model(await create_referral(runtime_of(info), require_viewer(info), new))
+        except BadInput as error:
+            duplicate = error.details.get("duplicateOf")
+            if isinstance(duplicate, int):
+                error.details["duplicateOf"] = to_global_id("Referral", duplicate)
+            raise
+
+    @mutation(
+        description=(
+            "Take back your own latest status change, within 30 seconds of making it: the referral goes back "
+            "to the status it had before (see the policy's undo rule)."
+        )
+    )
+    async def undo_referral_status(self, info: Info, input: UndoReferralStatusInput) -> ReferralType:
+        referral = await undo_referral_status(
+            runtime_of(info),
+            require_viewer(info),
+            referral_id=pk_of(input.referral_id, "Referral", field="referralId"),
+            expected_version=input.expected_version,
+        )
+        return ReferralType.from_model(referral)
 
     @strawberry.mutation
     async def update_referral_status(self, info: Info, input: UpdateReferralStatusInput) -> ReferralType:

@@ -13,7 +13,13 @@ from resolvers.pagination import Page, clamp_first, first_page_of
 from resolvers.policy import referrals as referral_policy
 from resolvers.policy import seekers as seeker_policy
 from resolvers.referrals import seeker_referrals
-from resolvers.seekers import ClientElements, Profile, seeker_profiles, update_client_elements
+from resolvers.seekers import (
+    ClientElements,
+    Profile,
+    seeker_profiles,
+    update_client_elements,
+    update_my_contact_preference,
+)
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ContactPreference
@@ -142,8 +148,23 @@ class UpdateClientElementsInput:
     veteran_status: int | None = strawberry.field(default=None, description="1.8")
 
 
+@strawberry.input
+class UpdateMyContactPreferenceInput:
+    contact_preference: ContactPreference
+
+
 @strawberry.type
 class SeekerMutation:
+    @mutation(
+        description=(
+            "How you want programs and navigators to reach you (seekers signed in to their own account); "
+            "EMAIL needs an email address on file, TEXT and PHONE a phone number."
+        )
+    )
+    async def update_my_contact_preference(self, info: Info, input: UpdateMyContactPreferenceInput) -> SeekerType:
+        profile = await update_my_contact_preference(runtime_of(info), require_viewer(info), input.contact_preference)
+        return SeekerType.from_profile(profile)
+
     @mutation(description="Record a person's HMIS elements; what is not given stays as it is.")
     async def update_client_elements(self, info: Info, input: UpdateClientElementsInput) -> SeekerType:
         elements = ClientElements(

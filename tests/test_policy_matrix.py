@@ -418,6 +418,8 @@ async def _build(api: Api, db: Database, network: Network, matrix: Matrix) -> Wo
             payload["seeker"] = {"firstName": first, "lastName": last, "email": email, "phone": phone}
         if r.kind == "LIVE":
             payload["consent"] = True
+        # The world refers some people to one program more than once, one referral per case to check.
+        payload["overrideDuplicateReason"] = "A case of the policy matrix"
         if r.answers:
             payload["screenerAnswers"] = [{"key": "household_size", "value": "3"}, {"key": "has_income", "value": "No"}]
         made = (await api.gql(CREATE, {"input": payload}, as_=BY_KEY[r.by].email))["createReferral"]

@@ -7,13 +7,14 @@ Rows are referrals loaded with their program (and its categories) and the progra
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, select
 
 from db.accounts import Organization, Role
 from db.programs import ProgramCategory, ProgramCategoryTag
-from db.referrals import Referral, ReferralKind, ReferralStatus
+from db.referrals import IN_PROGRESS, Referral, ReferralKind, ReferralStatus
 from db.seekers import ContactPreference
 from resolvers.policy.tables import Condition, Rules, Standing, always, equals, same
 from resolvers.viewer import Viewer
@@ -155,6 +156,15 @@ CONTACT_SHARED: Condition[Referral, None] = Condition(
     where=lambda _v: and_(Referral.consent.is_(True), Referral.contact_preference != ContactPreference.NONE),
 )
 
+# A seeker says how it went while the referral is in progress; once it is closed (by them or by the
+# program) "Got help" and "Couldn't get help" are no longer theirs to tap. A mistaken tap is undone
+# by `undo_status` below.
+STILL_OPEN: Condition[Referral, None] = Condition(
+    says="the referral is still in progress",
+    holds=lambda _v, r, _: r.status in IN_PROGRESS,
+    where=lambda _v: Referral.status.in_(IN_PROGRESS),
+)
+
 _READERS = (
     Relation.SEEKER,
     Relation.REFERRER,
@@ -182,7 +192,7 @@ RULES: Rules[Referral, None, Relation, Action, Field] = Rules(
         # The CE wall counts the CoC's referrals and shows initials, program, status and times.
         Action.SHOW_ON_WALL: _grant((Relation.CE_HOUSING, Relation.CE_WALL)),
         # Which statuses: STATUSES below.
-        Action.SET_STATUS: _grant(_HELPERS),
+        Action.SET_STATUS: {**_grant(_HELPERS), Relation.SEEKER: STILL_OPEN},
         Action.COMMENT: _grant(_HELPERS),
         Action.EXPORT: _grant((Relation.CE_HOUSING,)),
     },
@@ -239,6 +249,40 @@ def status_where(viewer: Viewer, status: ReferralStatus) -> ColumnElement[bool]:
     return and_(RULES.granted_where(viewer, grants), Referral.status != status)
 
 
+# How long after a status change the person who made it may take it back.
+UNDO_SECONDS = 30
+
+
+def undo_status(viewer: Viewer, referral: Referral, now: datetime) -> ReferralStatus | None:
+    """The status an undo would restore now, or None: the rule for taking back a mistaken tap.
+
+    Whoever may set a referral's status (any standing granted SET_STATUS, whatever its condition)
+    may undo their own status change for UNDO_SECONDS after making it, while it is still the
+    referral's latest change: the referral goes back to the status it had before. This is how a
+    seeker who tapped "Got help" by mistake sets their referral back to a status they could not set
+    themselves (e.g. Not updated). The referral's history must be loaded.
+    """
+    grants = RULES.actions[Action.SET_STATUS]
+    if viewer.user_id is None or not any(rel in grants for rel in relations(viewer, referral)):
+        return None
+    if not referral.history:
+        return None
+    last = max(referral.history, key=lambda h: (h.at, h.id))
+    if last.from_status is None or last.changed_by_user_id != viewer.user_id or last.to_status is not referral.status:
+        return None
+    if now - last.at > timedelta(seconds=UNDO_SECONDS):
+        return None
+    return last.from_status
+
+
+def undo_deadline(referral: Referral) -> datetime | None:
+    """Until when the referral's latest change may be undone (by the person who made it)."""
+    if not referral.history:
+        return None
+    last = max(referral.history, key=lambda h: (h.at, h.id))
+    return last.at + timedelta(seconds=UNDO_SECONDS) if last.from_status is not None else None
+
+
 def sides(viewer: Viewer, referral: Referral) -> frozenset[Side]:
     return frozenset(SIDES[rel] for rel in relations(viewer, referral))
 
@@ -246,6 +290,8 @@ def sides(viewer: Viewer, referral: Referral) -> frozenset[Side]:
 def status_refusal(viewer: Viewer, referral: Referral) -> str:
     """A sentence for a person whose status change was refused."""
     if Relation.SEEKER in relations(viewer, referral):
+        if referral.status not in IN_PROGRESS:
+            return "This referral is closed; ask the program or your navigator if it needs to change."
         return (
             "You can mark your own referral as Got help, Couldn't get help or No longer interested; "
             "the program or your navigator sets the other statuses."

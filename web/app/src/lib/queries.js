@@ -1,15 +1,17 @@
 // GraphQL documents shared by the dashboards (see schema.graphql at the repository root).
+import { PROGRAM_DETAILS } from './directory.js';
+
 export const REFERRAL_FIELDS = `
 fragment ReferralFields on Referral {
   id kind status statusGroup version createdAt updatedAt
   contactPreference consent seekerWillReachOut
   seeker { id firstName lastName email phone contactPreference }
-  program { id name connectMode externalUrl organization { id name } }
+  program { id name connectMode externalUrl organization { id name } ${PROGRAM_DETAILS} }
   navigator { id name }
   screenerAnswers { key label value }
   comments { id body createdAt author { id name } }
   history { id fromStatus toStatus note at changedBy { id name } source }
-  viewerCan { statuses comment }
+  viewerCan { statuses comment undoStatus undoUntil }
 }`;
 
 /** What one ReferralEvent changed, as it happened (a replay tells it as it was then). */
@@ -35,7 +37,7 @@ ${WALL_REFERRAL_FIELDS}`;
 export const VIEWER = `
 query Viewer {
   viewer {
-    id email name role
+    id email name role trackingOnly
     organization { id name cocCode }
     memberships { role organization { id name cocCode } team { id } }
     seeker { id firstName lastName }
@@ -45,7 +47,7 @@ query Viewer {
 export const SWITCH_ORGANIZATION = `
 mutation SwitchOrganization($organizationId: ID!) {
   switchOrganization(organizationId: $organizationId) {
-    id email name role
+    id email name role trackingOnly
     organization { id name cocCode }
     memberships { role organization { id name cocCode } team { id } }
     seeker { id firstName lastName }
