@@ -22,6 +22,7 @@ from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerMutation, SeekerQuery
 from schema.sharing import SharedEventExecutionContext
+from schema.words import WordsQuery
 
 Query = merge_types(
     "Query",
@@ -38,6 +39,7 @@ Query = merge_types(
         ConsentQuery,
         AuditQuery,
         PerformanceQuery,
+        WordsQuery,
     ),
 )
 Mutation = merge_types(
