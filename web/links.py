@@ -108,10 +108,6 @@ async def status_link(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
     if request.method == "POST":
         try:
-            party: RecipientKind | None = (await read_link(runtime, token)).party
-        except LinkError:
-            party = None  # confirm_link says why, below
-        try:
             referral = await confirm_link(runtime, token)
         except LinkError as error:
             return _problem(request, error)
@@ -124,7 +120,10 @@ async def status_link(request: Request) -> HTMLResponse:
                 "status_label": STATUS_LABELS[referral.status],
                 "status_group": _group(referral.status),
                 **_kind(referral),
-                **(_next(runtime, party, referral) if party is not None else {}),
+                # Reading the link again to learn its party would be recorded as a read: the dashboard
+                # root takes whoever signs in to their own page.
+                "next_url": f"{runtime.settings.public_url}/",
+                "next_label": "Open your dashboard",
             },
         )
     try:

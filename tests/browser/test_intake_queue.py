@@ -223,11 +223,11 @@ def test_the_link_page_on_a_phone(server: Server, browser: Any) -> None:
     assert box is not None and box["width"] > 300, box  # a thumb-sized button across the phone
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     no_axe_problems(page, "link page", found)
+    expect(page.get_by_role("link", name="Open it in Inbound Referrals")).to_have_attribute("href", re.compile(r"/program\?referral="))
     save_screenshot(page, "link-phone")
     button.click()
     expect(page.get_by_role("heading", name="Thank you. It's updated.")).to_be_visible()
-    onward = page.get_by_role("link", name="Open it in Inbound Referrals")
-    expect(onward).to_have_attribute("href", re.compile(r"/program\?referral="))
+    expect(page.get_by_role("link", name="Open your dashboard")).to_be_visible()
     no_axe_problems(page, "link page, done", found)
     context.close()
     assert not found, found
