@@ -34,7 +34,7 @@ seed: install
 	$(BIN)/referloop seed --if-empty
 
 serve: install
-	$(BIN)/referloop serve --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/referloop serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own here.
 chromium:

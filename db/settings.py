@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,28 @@ def _default_secret() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def public_url_from(env: Mapping[str, str]) -> str:
+    """Where links in messages point: PUBLIC_URL if set, else the HOST and PORT the server listens on.
+
+    A server bound to every address (0.0.0.0, ::) is reached on this machine as 127.0.0.1; one that
+    others reach by another name sets PUBLIC_URL.
+    """
+    explicit = env.get("PUBLIC_URL", "").strip()
+    if explicit:
+        return explicit.rstrip("/")
+    host = env.get("HOST", "").strip() or DEFAULT_HOST
+    if host in {"0.0.0.0", "::", "[::]"}:
+        host = DEFAULT_HOST
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = env.get("PORT", "").strip() or str(DEFAULT_PORT)
+    return f"http://{host}:{int(port)}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +70,7 @@ class Settings:
     sms_auth_token: str = ""
     sms_from: str = ""
     outbox_dir: str = ""
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     notifications_worker: bool = True
     notification_poll_seconds: float = 2.0
     notification_max_attempts: int = 6
@@ -95,7 +118,7 @@ class Settings:
             "sms_auth_token": env.get("SMS_AUTH_TOKEN", cls.sms_auth_token),
             "sms_from": env.get("SMS_FROM", cls.sms_from),
             "outbox_dir": env.get("OUTBOX_DIR", cls.outbox_dir),
-            "public_url": env.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            "public_url": public_url_from(env),
             # 0 when `referloop worker` runs as its own process and the web servers should not send.
             "notifications_worker": env.get("NOTIFICATIONS_WORKER", "1") != "0",
             "notification_max_attempts": int(env.get("NOTIFICATION_MAX_ATTEMPTS", cls.notification_max_attempts)),

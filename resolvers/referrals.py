@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+import enum
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -36,6 +37,7 @@ from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.notify.planning import plan_notifications
 from resolvers.pagination import Page, keyset_page
+from resolvers.search import every_word_matches
 from resolvers.policy import capabilities, seekers as seeker_policy
 from resolvers.policy import referrals as policy
 from resolvers.policy.capabilities import Capability
@@ -503,6 +505,21 @@ async def referrals_for_me(runtime: Runtime, viewer: Viewer, *, first: int, afte
     return Dashboard(page=page, last_seq=last_seq)
 
 
+class InboundSort(enum.Enum):
+    """The intake queue's orders."""
+
+    NEWEST = "NEWEST"
+    OLDEST = "OLDEST"
+    LAST_ACTIVITY = "LAST_ACTIVITY"
+
+
+INBOUND_ORDERS: dict[InboundSort, tuple[tuple[Any, ...], bool]] = {
+    InboundSort.NEWEST: (REFERRAL_ORDER, True),
+    InboundSort.OLDEST: (REFERRAL_ORDER, False),
+    InboundSort.LAST_ACTIVITY: ((Referral.updated_at, Referral.id), True),
+}
+
+
 async def inbound_referrals(
     runtime: Runtime,
     viewer: Viewer,
@@ -511,32 +528,38 @@ async def inbound_referrals(
     status: ReferralStatus | None,
     first: int,
     after: str | None,
+    search: str | None = None,
+    sort: InboundSort = InboundSort.NEWEST,
 ) -> InboundDashboard:
-    """Live referrals to the acting organization's programs, newest first."""
+    """Live referrals to the acting organization's programs, newest first unless `sort` says otherwise.
+
+    `search` matches every word against the person's first and last name. `not_updated_count` is
+    the queue's (the program filter only); `total_count` is this connection's, every filter applied.
+    """
     if not capabilities.can(viewer, Capability.SEE_INBOUND_REFERRALS):
         raise Forbidden("Inbound Referrals is for a program's staff.")
     inbound = policy.RULES.related_where(viewer, [policy.Relation.PROGRAM_STAFF, policy.Relation.PROGRAM_ADMIN])
     base = [inbound, *([Referral.program_id == program_id] if program_id is not None else [])]
-    filters = [*base, Referral.status == status] if status is not None else base
+    words = every_word_matches(search, Seeker.first_name, Seeker.last_name)
+    by_name = [Referral.seeker_id.in_(select(Seeker.id).where(*words))] if words else []
+    filters = [*base, *([Referral.status == status] if status is not None else []), *by_name]
+    order, descending = INBOUND_ORDERS[sort]
     async with runtime.db.read() as session:
         last_seq = await latest_seq(session)
-        counts = (
-            await session.execute(
-                select(
-                    func.count().filter(Referral.status == ReferralStatus.NOT_UPDATED),
-                    func.count().filter(Referral.status == status) if status is not None else func.count(),
-                ).where(*base)
-            )
-        ).one()
+        not_updated = await session.scalar(
+            select(func.count()).select_from(Referral).where(*base, Referral.status == ReferralStatus.NOT_UPDATED)
+        )
+        total = await session.scalar(select(func.count()).select_from(Referral).where(*filters))
         page = await keyset_page(
             session,
             select(Referral).where(*filters).options(*REFERRAL_LOAD),
-            order=REFERRAL_ORDER,
+            order=order,
             first=first,
             after=after,
+            descending=descending,
         )
     await _record_page(runtime, viewer, page)
-    return InboundDashboard(page=page, last_seq=last_seq, not_updated_count=int(counts[0]), total_count=int(counts[1]))
+    return InboundDashboard(page=page, last_seq=last_seq, not_updated_count=int(not_updated or 0), total_count=int(total or 0))
 
 
 async def people_im_helping(

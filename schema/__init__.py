@@ -23,6 +23,7 @@ from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerMutation, SeekerQuery
 from schema.sharing import SharedEventExecutionContext
+from schema.words import WordsQuery
 
 Query = merge_types(
     "Query",
@@ -40,6 +41,7 @@ Query = merge_types(
         AuditQuery,
         FamiliesQuery,
         PerformanceQuery,
+        WordsQuery,
     ),
 )
 Mutation = merge_types(

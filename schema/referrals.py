@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -15,6 +17,7 @@ from resolvers.live.hub import Delivery, referral_changes
 from resolvers.pagination import clamp_first
 from resolvers.policy import referrals as policy
 from resolvers.referrals import (
+    InboundSort as _InboundSort,
     NewReferral,
     PeopleSort,
     ScreenerAnswer,
@@ -41,6 +44,10 @@ from schema.seekers import SeekerType
 
 def _fields(info: Info, referral: Referral) -> frozenset[policy.Field]:
     return policy.visible_fields(require_viewer(info), referral)
+
+# The domain enum, registered as the GraphQL enum (the same class).
+strawberry.enum(_InboundSort, description="NEWEST and OLDEST by when it arrived; LAST_ACTIVITY: the latest change first.")
+InboundSort: TypeAlias = _InboundSort
 
 @strawberry.type(name="ScreenerAnswer")
 class ScreenerAnswerType:
@@ -401,7 +408,10 @@ class ReferralQuery:
             total_count=people.total_count,
         )
 
-    @field(description="Live referrals to your organization's programs, newest first.")
+    @field(
+        description="Live referrals to your organization's programs, newest first unless `sort` says otherwise; "
+        "`search` matches the person's name (every word), at most 10 words and 200 characters."
+    )
     async def inbound_referrals(
         self,
         info: Info,
@@ -409,6 +419,8 @@ class ReferralQuery:
         status: ReferralStatus | None = None,
         first: int | None = 50,
         after: str | None = None,
+        search: str | None = None,
+        sort: InboundSort = InboundSort.NEWEST,
     ) -> InboundReferralConnection:
         inbound = await inbound_referrals(
             runtime_of(info),
@@ -417,6 +429,8 @@ class ReferralQuery:
             status=status,
             first=clamp_first(first, 50),
             after=after,
+            search=search,
+            sort=sort,
         )
         return InboundReferralConnection.of(
             inbound.page,

@@ -79,7 +79,7 @@ async def test_seeker_says_they_got_help_from_the_email(api: Api, network: Netwo
     await api.gql(UPDATE_STATUS, {"input": {"referralId": mine["id"], "status": "PENDING", "expectedVersion": 1}}, as_="clinic@test.example")
     await settled(db)
     email = smtp.to("sam@example.com")[-1]
-    assert email["Subject"] == "Update on your referral to Northside Primary Care: In progress"
+    assert email["Subject"] == "Update on your referral to Northside Primary Care: Pending"
     path = link(smtp, "sam@example.com", "I got help")
     feed = await api.subscribe(CHANGES, {"afterSeq": 2}, as_="clinic@test.example")
 
@@ -127,10 +127,10 @@ async def test_tampered_and_expired_links_change_nothing(
 async def test_a_link_from_before_a_later_change_changes_nothing(
     api: Api, network: Network, db: Database, smtp: SmtpRecorder
 ) -> None:
-    """An old "No space right now" link must not overwrite the Got help set on the dashboard since."""
+    """An old "No capacity" link must not overwrite the Got help set on the dashboard since."""
     created = (await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR))["createReferral"]
     await settled(db)
-    old = link(smtp, f"intake@{network.pks['food']}.example.org", "No space right now")
+    old = link(smtp, f"intake@{network.pks['food']}.example.org", "No capacity")
     await api.gql(
         UPDATE_STATUS, {"input": {"referralId": created["id"], "status": "GOT_HELP", "expectedVersion": 1}}, as_=NAVIGATOR
     )

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import csv
 import enum
+import json
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from resolvers.audit import purge_list, retention_cutoff
 from resolvers.errors import DomainError
 from resolvers.hmis_export import export_hmis_csv_as_system
 from resolvers.notify.delivery import DeliveryWorker
+from resolvers import words
 from resolvers.policy import rules_markdown
 
 
@@ -167,12 +169,25 @@ def with_policy_tables(text: str) -> str:
     return f"{head}{TABLES_START}{rules_markdown()}{TABLES_END}{tail}"
 
 
+WORDS_JSON = ROOT / "web" / "app" / "src" / "lib" / "words.json"
+
+
+def words_json() -> str:
+    """web/app/src/lib/words.json as resolvers/words.py has it: the dashboards' copy of the vocabulary."""
+    return json.dumps(words.as_json(), indent=2, ensure_ascii=False) + "\n"
+
+
 def _docs(args: argparse.Namespace) -> None:
     ARCHITECTURE.write_text(with_policy_tables(ARCHITECTURE.read_text()))
     print(f"policy tables written into {ARCHITECTURE.relative_to(ROOT)}")
+    WORDS_JSON.write_text(words_json())
+    print(f"status and kind words written into {WORDS_JSON.relative_to(ROOT)}")
 
 
 def _serve(args: argparse.Namespace) -> None:
+    # The app reads its settings from the environment: links in messages follow the address served
+    # (db.settings.public_url_from), unless PUBLIC_URL says otherwise.
+    os.environ["HOST"], os.environ["PORT"] = args.host, str(args.port)
     uvicorn.run("web.app:app", host=args.host, port=args.port, proxy_headers=False, log_level="info")
 
 

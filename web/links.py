@@ -13,11 +13,39 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from db.notifications import RecipientKind
+from db.referrals import GOT_HELP, IN_PROGRESS, Referral, ReferralKind, ReferralStatus
 from resolvers.links import LinkError, LinkProblem, confirm_link, read_link
-from resolvers.notify.messages import PROGRAM_LINK_LABELS, SEEKER_LINK_LABELS, STATUS_LABELS
+from resolvers.notify.messages import PROGRAM_LINK_LABELS, SEEKER_LINK_LABELS, STATUS_LABELS, referral_page_url
 from resolvers.runtime import Runtime
+from resolvers.words import KIND_WORDS
 
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+# The dashboards' stylesheet, inlined (the page's CSP allows inline styles only): one look for both.
+APP_CSS = (HERE / "app" / "src" / "app.css").read_text()
+NEXT_LABELS = {
+    RecipientKind.PROGRAM: "Open it in Inbound Referrals",
+    RecipientKind.SEEKER: "See your referrals",
+    RecipientKind.NAVIGATOR: "Open it in People I'm Helping",
+}
+KIND_NOTES = {
+    ReferralKind.LOGGED: "This program does not get referrals through Referloop: this is a logged referral, kept so that you can say how it went.",
+    ReferralKind.TRACKING_ONLY: "This is a tracked referral: it was noted for follow-up and not sent to the program.",
+}
+
+
+def _kind(referral: Referral) -> dict[str, object]:
+    return {"kind_noun": KIND_WORDS[referral.kind].noun, "kind_note": KIND_NOTES.get(referral.kind, "")}
+
+
+def _group(status: ReferralStatus) -> str:
+    """The badge's colour, as the dashboards group statuses (schema StatusGroup)."""
+    return "IN_PROGRESS" if status in IN_PROGRESS else "GOT_HELP" if status in GOT_HELP else "NEEDS_FURTHER_ACTION"
+
+
+def _next(runtime: Runtime, party: RecipientKind, referral: Referral) -> dict[str, object]:
+    """Where to go on from here: the dashboard page with this referral open (sign-in first if needed)."""
+    return {"next_url": referral_page_url(runtime.settings, party, referral.id), "next_label": NEXT_LABELS[party]}
 
 PROBLEM_TITLES = {
     LinkProblem.INVALID: "This link doesn't work",
@@ -53,6 +81,8 @@ def _page(request: Request, context: dict[str, object], status_code: int = 200) 
         "home_label": "Referloop",
         "for_program": False,
         "current_label": None,
+        "next_url": None,
+        "app_css": APP_CSS,
         **context,
     }
     return templates.TemplateResponse(request, "link.html", context, status_code=status_code, headers=HEADERS)
@@ -83,7 +113,18 @@ async def status_link(request: Request) -> HTMLResponse:
             return _problem(request, error)
         return _page(
             request,
-            {"state": "done", "title": "Thank you. It's updated.", "program": referral.program.name, "status_label": STATUS_LABELS[referral.status]},
+            {
+                "state": "done",
+                "title": "Thank you. It's updated.",
+                "program": referral.program.name,
+                "status_label": STATUS_LABELS[referral.status],
+                "status_group": _group(referral.status),
+                **_kind(referral),
+                # Reading the link again to learn its party would be recorded as a read: the dashboard
+                # root takes whoever signs in to their own page.
+                "next_url": f"{runtime.settings.public_url}/",
+                "next_label": "Open your dashboard",
+            },
         )
     try:
         action = await read_link(runtime, token)
@@ -102,7 +143,11 @@ async def status_link(request: Request) -> HTMLResponse:
             "seeker_name": f"{seeker.first_name} {seeker.last_name}",
             "for_program": for_program,
             "current_label": STATUS_LABELS[action.referral.status],
+            "current_group": _group(action.referral.status),
             "status_label": STATUS_LABELS[action.status],
+            "status_group": _group(action.status),
             "action": request.url.path,
+            **_kind(action.referral),
+            **_next(runtime, action.party, action.referral),
         },
     )

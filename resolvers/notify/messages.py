@@ -7,6 +7,7 @@ then and the facts of the change fixed when it was planned (`Notification.contex
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
@@ -26,36 +27,15 @@ from resolvers.notify.channels import Email, Text
 from resolvers.notify.tokens import issue_link, link_url
 from resolvers.policy import referrals as policy
 from resolvers.viewer import MembershipInfo, Viewer
+from resolvers.words import KIND_WORDS, PROGRAM_ACTIONS, SEEKER_ACTIONS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notifications"
 SMS_LIMIT = 320
 
-STATUS_LABELS = {
-    ReferralStatus.NOT_UPDATED: "Not updated yet",
-    ReferralStatus.NEEDS_CLIENT_ACTION: "Waiting for the person to act",
-    ReferralStatus.PENDING: "In progress",
-    ReferralStatus.REFERRED_ELSEWHERE: "Referred somewhere else",
-    ReferralStatus.ELIGIBLE: "Eligible",
-    ReferralStatus.GOT_HELP: "Got help",
-    ReferralStatus.COULDNT_GET_HELP: "Couldn't get help",
-    ReferralStatus.COULDNT_CONTACT: "Couldn't reach the person",
-    ReferralStatus.NOT_ELIGIBLE: "Not eligible",
-    ReferralStatus.NO_CAPACITY: "No space right now",
-    ReferralStatus.NO_LONGER_INTERESTED: "No longer interested",
-}
-SEEKER_LINK_LABELS = {
-    ReferralStatus.GOT_HELP: "I got help",
-    ReferralStatus.COULDNT_GET_HELP: "I couldn't get help",
-    ReferralStatus.NO_LONGER_INTERESTED: "I don't need this anymore",
-}
-PROGRAM_LINK_LABELS = {
-    ReferralStatus.PENDING: "We're working on it",
-    ReferralStatus.ELIGIBLE: "They're eligible",
-    ReferralStatus.GOT_HELP: "They got help",
-    ReferralStatus.COULDNT_CONTACT: "We couldn't reach them",
-    ReferralStatus.NOT_ELIGIBLE: "Not eligible",
-    ReferralStatus.NO_CAPACITY: "No space right now",
-}
+# The product's one vocabulary (resolvers/words.py): the pages, emails, texts and link pages agree.
+STATUS_LABELS = {status: words.label for status, words in STATUS_WORDS.items()}
+SEEKER_LINK_LABELS = SEEKER_ACTIONS
+PROGRAM_LINK_LABELS = PROGRAM_ACTIONS
 PREFERENCE_LABELS = {
     ContactPreference.EMAIL: "Email",
     ContactPreference.TEXT: "Text message",
@@ -136,6 +116,20 @@ def _links(
     ]
 
 
+# Where each party works on a referral: the page that opens it.
+PAGE_OF = {RecipientKind.SEEKER: "/seeker", RecipientKind.NAVIGATOR: "/navigator", RecipientKind.PROGRAM: "/program"}
+
+
+def referral_global_id(referral_id: int) -> str:
+    """The referral's id as the API and the pages name it (schema/ids.py's encoding)."""
+    return base64.urlsafe_b64encode(f"Referral:{referral_id}".encode()).decode().rstrip("=")
+
+
+def referral_page_url(settings: Settings, party: RecipientKind, referral_id: int) -> str:
+    """The dashboard page with this referral opened: /program?referral=<id> for the program's staff."""
+    return f"{settings.public_url}{PAGE_OF[party]}?referral={referral_global_id(referral_id)}"
+
+
 def _why(notification: Notification) -> str:
     return {
         RecipientKind.SEEKER: "You asked to be contacted this way. Tell your navigator or the program if you want this to change.",
@@ -151,6 +145,7 @@ async def _context(session: AsyncSession, settings: Settings, notification: Noti
         "why": _why(notification),
         "links": [],
         "links_intro": "",
+        "digest": False,
     }
     facts = dict(notification.context or {})
     if notification.template == "digest_program":
@@ -167,7 +162,7 @@ async def _context(session: AsyncSession, settings: Settings, notification: Noti
             {"seeker_name": f"{r.seeker.first_name} {r.seeker.last_name}", "created_at": r.created_at.strftime("%b %d, %H:%M UTC")}
             for r in rows.unique()
         ]
-        return {**base, "program": program.name, "referrals": referrals}
+        return {**base, "digest": True, "dashboard_url": f"{settings.public_url}/program", "program": program.name, "referrals": referrals}
     assert notification.referral_id is not None
     referral = await _referral(session, notification.referral_id)
     if referral is None:
@@ -185,11 +180,13 @@ async def _context(session: AsyncSession, settings: Settings, notification: Noti
     return {
         **base,
         **facts,
+        "dashboard_url": referral_page_url(settings, notification.recipient_kind, referral.id),
         "links": links,
         "links_intro": "Update the status with one click:"
         if notification.recipient_kind is RecipientKind.PROGRAM
         else "When you know how it went, tell us with one click:",
         "kind": referral.kind.name,
+        "kind_noun": KIND_WORDS[referral.kind].noun,
         "program": referral.program.name,
         "organization": referral.program.organization.name,
         "external_url": referral.program.external_url,

@@ -221,3 +221,13 @@ def save_screenshot(page: Page, name: str, *, doc: bool = True) -> Path:
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, committed)
     return path
+
+
+def open_row(row: Any) -> Any:
+    """Open a row of the compact intake queue (Inbound Referrals) into its details; the row, for chaining."""
+    button = row.get_by_test_id("row-button")
+    button.wait_for()
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    row.get_by_test_id("referral-details").wait_for()
+    return row

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import Server, SignIn, save_screenshot
+from tests.browser.conftest import Server, SignIn, save_screenshot, open_row
 from tests.browser.test_dashboards import AXE, axe_violations, demo_seeker
 
 COC = "CA-600"
@@ -179,6 +179,7 @@ def test_ce_cycle_across_browsers(server: Server, sign_in: SignIn) -> None:
     expect(wall.get_by_test_id("wall")).not_to_contain_text(seeker["lastName"])  # initials only
 
     # The provider sees it arrive, and acknowledges it with its contact pre-filled.
+    open_row(intake.locator(f'[data-testid="inbound-referral"][data-ce-event-id="{event["id"]}"]'))
     workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
     expect(workflow).to_be_visible(timeout=3000)
     expect(workflow.get_by_label("Contact name")).to_have_value("Priya Shah")
@@ -271,6 +272,7 @@ def test_provider_resolves_unsuccessfully_and_says_why(server: Server, sign_in: 
     event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
     ce_row = ce.locator(f'[data-testid="ce-event"][data-ce-event-id="{event["id"]}"]')
     expect(ce_row).to_have_attribute("data-status", "WAITING", timeout=3000)
+    open_row(intake.locator(f'[data-testid="inbound-referral"][data-ce-event-id="{event["id"]}"]'))
     workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
     expect(workflow).to_be_visible(timeout=3000)
     workflow.get_by_role("button", name="Acknowledge").click()
@@ -300,6 +302,7 @@ def test_a_stale_acknowledgement_is_explained_and_reloaded(server: Server, sign_
     event = server.graphql("ce", CREATE_CE_REFERRAL, {"input": {"vacancyId": vacancy["id"], "entryId": entry_id}})["createCeReferral"]
     intake = sign_in("intake", route_websocket=lambda ws: None)  # the live channel never comes up here
     intake.wait_for_url("**/program")
+    open_row(intake.locator(f'[data-testid="inbound-referral"][data-ce-event-id="{event["id"]}"]'))
     workflow = intake.locator(f'[data-testid="ce-workflow"][data-ce-event-id="{event["id"]}"]')
     expect(workflow).to_have_attribute("data-ce-status", "WAITING")
 

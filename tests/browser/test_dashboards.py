@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Server, SignIn, save_screenshot
+from tests.browser.conftest import DESKTOP, PHONE, Server, SignIn, open_row, save_screenshot
 
 CONNECT_LABEL = {"REFER": "Refer", "APPLY": "Apply", "SCHEDULE": "Schedule", "CONTACT": "Contact", "EXTERNAL": "Log referral"}
 
@@ -168,7 +168,8 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in: SignIn, ca
     form.locator('button[type="submit"]').click()
 
     # The program's page shows it within 2 seconds, without a reload, highlighted as new.
-    card = intake.get_by_test_id("inbound-referral").filter(has_text=comment)
+    # The compact queue shows the new row (name, program, status, age); its details hold the comment.
+    card = intake.locator('[data-testid="inbound-referral"].is-new').filter(has_text=seeker["lastName"]).first
     expect(card).to_be_visible(timeout=2000)
     shown_after = time.monotonic() - started
     assert shown_after < 2.0
@@ -176,6 +177,9 @@ def test_referral_shows_live_across_browsers(server: Server, sign_in: SignIn, ca
     expect(card).to_have_class(re.compile(r"\bis-new\b"))  # highlighted, not a modal or a sound
     expect(card.locator(".new-tag")).to_have_text("New")
     referral_id = card.get_attribute("data-referral-id")
+    card = intake.locator(f'[data-testid="inbound-referral"][data-referral-id="{referral_id}"]')
+    open_row(card)
+    expect(card).to_contain_text(comment)
     expect(form).to_be_hidden()
     expect(navigator.get_by_role("status").filter(has_text="Referral sent")).to_be_visible()
 
@@ -301,8 +305,8 @@ def test_sign_in_errors_and_return_to_the_page_asked_for(server: Server, browser
 
         # A seeker who chose "don't reach out": no contact details, a clear sentence instead.
         page.get_by_label("Status").select_option("NOT_UPDATED")
-        reach_out = page.get_by_test_id("inbound-referral").filter(has=page.get_by_test_id("will-reach-out"))
-        expect(reach_out.first).to_be_visible()
+        reach_out = page.locator('[data-testid="inbound-referral"][data-will-reach-out="true"]')
+        open_row(reach_out.first)
         expect(reach_out.first).to_contain_text("Seeker will reach out to you")
         assert reach_out.first.locator('a[href^="mailto:"], a[href^="tel:"]').count() == 0
 
@@ -431,6 +435,7 @@ def test_stale_update_is_explained_and_reloaded(server: Server, sign_in: SignIn)
     page.wait_for_url("**/program")
     card = page.locator(f'[data-testid="inbound-referral"][data-referral-id="{referral["id"]}"]')
     expect(card.locator('[data-status="NOT_UPDATED"]')).to_be_visible()
+    open_row(card)
     expect(page.get_by_test_id("live-indicator")).to_have_text("Connecting…")
 
     server.graphql(

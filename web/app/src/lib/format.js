@@ -1,41 +1,18 @@
 // Words for the API's enums, and dates people can read.
-export const STATUS_WORDS = {
-  NOT_UPDATED: 'Not updated yet',
-  NEEDS_CLIENT_ACTION: 'Needs client action',
-  PENDING: 'Pending',
-  REFERRED_ELSEWHERE: 'Referred elsewhere',
-  ELIGIBLE: 'Eligible',
-  GOT_HELP: 'Got help',
-  COULDNT_GET_HELP: "Couldn't get help",
-  COULDNT_CONTACT: "Couldn't make contact",
-  NOT_ELIGIBLE: 'Not eligible',
-  NO_CAPACITY: 'No capacity',
-  NO_LONGER_INTERESTED: 'No longer interested',
-};
+// The statuses' words come from the API's one vocabulary (resolvers/words.py, also served as
+// `statusWords`): `make docs` writes words.json from it, and tests/test_words.py fails if they drift.
+import WORDS from './words.json';
+
+const entries = Object.entries(WORDS.statuses);
+export const STATUS_WORDS = Object.fromEntries(entries.map(([s, w]) => [s, w.label]));
 
 /** What a status means, told to the seeker. */
-export const STATUS_FOR_SEEKER = {
-  NOT_UPDATED: "Sent. The program hasn't updated it yet.",
-  NEEDS_CLIENT_ACTION: 'The program needs something from you.',
-  PENDING: 'The program is working on it.',
-  REFERRED_ELSEWHERE: 'The program referred you somewhere else.',
-  ELIGIBLE: "The program says you're eligible.",
-  GOT_HELP: 'You got help.',
-  COULDNT_GET_HELP: "You couldn't get help here.",
-  COULDNT_CONTACT: "The program couldn't reach you.",
-  NOT_ELIGIBLE: "The program says you're not eligible.",
-  NO_CAPACITY: 'The program has no room right now.',
-  NO_LONGER_INTERESTED: 'Marked as no longer interested.',
-};
+export const STATUS_FOR_SEEKER = Object.fromEntries(entries.map(([s, w]) => [s, w.sentence]));
 
 export const STATUS_ORDER = Object.keys(STATUS_WORDS);
 
 /** The seeker's buttons, in their own words; any other status the API allows gets its usual name. */
-export const SEEKER_CHOICE_WORDS = {
-  GOT_HELP: 'I got help',
-  COULDNT_GET_HELP: "I couldn't get help",
-  NO_LONGER_INTERESTED: "I don't need this anymore",
-};
+export const SEEKER_CHOICE_WORDS = Object.fromEntries(entries.filter(([, w]) => w.seekerAction).map(([s, w]) => [s, w.seekerAction]));
 export const seekerChoiceWords = (s) => SEEKER_CHOICE_WORDS[s] || STATUS_WORDS[s] || s;
 
 export const GROUP_OF = {
@@ -67,11 +44,7 @@ export function changeWords(fromStatus, toStatus) {
 }
 export const groupOf = (r) => r?.statusGroup || GROUP_OF[r?.status] || 'IN_PROGRESS';
 
-export const KIND_WORDS = {
-  LIVE: 'Sent to the program',
-  LOGGED: 'Logged (contact the program directly)',
-  TRACKING_ONLY: 'Noted by your navigator',
-};
+export const KIND_WORDS = Object.fromEntries(Object.entries(WORDS.kinds).map(([k, w]) => [k, w.label]));
 
 export const CONNECT_LABEL = {
   REFER: 'Refer',
