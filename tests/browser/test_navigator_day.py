@@ -245,3 +245,21 @@ def test_tracking_only_site_says_what_it_does(server: Server, sign_in: SignIn) -
     expect(status).not_to_contain_text("Referral logged")
     expect(status).to_contain_text("was told about")
     no_axe_problems(page, "tracking-only, recorded")
+
+
+def test_an_email_link_opens_the_referral_it_names(server: Server, sign_in: SignIn) -> None:
+    """Emails link to /seeker?referral=<id> and /navigator?referral=<id>: the page shows that referral, focused."""
+    mine = server.graphql("seeker", "query { referralsForMe(first: 50) { edges { node { id } } } }")["referralsForMe"]["edges"]
+    last = mine[-1]["node"]["id"]  # the oldest: further down the page than the first screen
+    seeker = sign_in("seeker", viewport=PHONE, start=f"/seeker?referral={last}")
+    card = seeker.locator(f'[data-testid="seeker-referral"][data-referral-id="{last}"]')
+    expect(card).to_be_focused()
+    expect(card).to_be_in_viewport()
+    helping = server.graphql(
+        "navigator", "query { peopleImHelping(first: 1) { edges { node { referrals { edges { node { id } } } } } } }"
+    )["peopleImHelping"]["edges"][0]["node"]["referrals"]["edges"]
+    theirs = helping[-1]["node"]["id"]
+    navigator = sign_in("navigator", start=f"/navigator?referral={theirs}")
+    item = navigator.locator(f'[data-testid="person-referral"][data-referral-id="{theirs}"]')
+    expect(item).to_be_focused()
+    expect(item.locator("details").first).to_have_attribute("open", "")

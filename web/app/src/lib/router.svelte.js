@@ -28,3 +28,19 @@ export function interceptLinks(event) {
   event.preventDefault();
   navigate(url.pathname + url.search);
 }
+
+/** The `?referral=<id>` an email link carries, if any. */
+export function referralFromAddress() {
+  return new URLSearchParams(route.search).get('referral');
+}
+
+/** Bring the referral an email link named into view and give it focus, once its page has drawn it. */
+export function showReferral(id) {
+  queueMicrotask(() => {
+    const item = document.querySelector(`[data-referral-id="${CSS.escape(id)}"]`);
+    if (!item) return;
+    if (!item.hasAttribute('tabindex')) item.setAttribute('tabindex', '-1');
+    item.scrollIntoView({ block: 'center' });
+    item.focus();
+  });
+}
