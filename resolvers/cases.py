@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.accounts import Membership, Role, User
+from db.accounts import Membership, User
 from db.audit import AuditAction, AuditSubject
 from db.audit import Scope as Seen
 from db.base import utcnow
@@ -144,6 +144,20 @@ async def _record_write(session: AsyncSession, viewer: Viewer, case: Case, *scop
     )
 
 
+def _as_seen(
+    viewer: Viewer, case: Case, facts: policy.CaseFacts, records: Sequence[CaseRecord], last_seq: int
+) -> CaseView:
+    """The case as this viewer may see it, given records they may read."""
+    return CaseView(
+        case=case,
+        facts=facts,
+        fields=policy.visible_fields(viewer, case, facts),
+        records=records,
+        viewer_can=frozenset(a for a in policy.Action if policy.may(viewer, a, case, facts)),
+        last_seq=last_seq,
+    )
+
+
 async def _view(session: AsyncSession, viewer: Viewer, case: Case, *, with_records: bool = True) -> CaseView:
     facts = (await policy.load_facts(session, [case]))[case.id]
     if not policy.may(viewer, policy.Action.READ, case, facts):
@@ -159,14 +173,7 @@ async def _view(session: AsyncSession, viewer: Viewer, case: Case, *, with_recor
         # The SQL and the check agree (tests prove it); checking again here costs nothing and means
         # a record reaches a page only if both forms allow it.
         records = [r for r in rows if policy.may_read_record(viewer, r, case, facts)]
-    return CaseView(
-        case=case,
-        facts=facts,
-        fields=policy.visible_fields(viewer, case, facts),
-        records=records,
-        viewer_can=frozenset(a for a in policy.Action if policy.may(viewer, a, case, facts)),
-        last_seq=await latest_seq(session),
-    )
+    return _as_seen(viewer, case, facts, records, await latest_seq(session))
 
 
 async def _load(session: AsyncSession, case_id: int) -> Case | None:
@@ -201,13 +208,7 @@ async def list_cases(
         page = await keyset_page(session, stmt, order=[Case.id], first=first, after=after)
         facts = await policy.load_facts(session, page.items)
         views = [
-            CaseView(
-                case=c,
-                facts=facts[c.id],
-                fields=policy.visible_fields(viewer, c, facts[c.id]),
-                viewer_can=frozenset(a for a in policy.Action if policy.may(viewer, a, c, facts[c.id])),
-                last_seq=last_seq,
-            )
+            _as_seen(viewer, c, facts[c.id], (), last_seq)
             for c in page.items
             if policy.may(viewer, policy.Action.READ, c, facts[c.id])
         ]
@@ -612,14 +613,7 @@ def _cut(viewer: Viewer, snap: Snapshot) -> CaseView:
     if not policy.may(viewer, policy.Action.READ, case, facts):
         raise NotFound("No case with that id is available to you.")
     records = [r for r in snap.records if policy.may_read_record(viewer, r, case, facts)][:MAX_RECORDS]
-    return CaseView(
-        case=case,
-        facts=facts,
-        fields=policy.visible_fields(viewer, case, facts),
-        records=records,
-        viewer_can=frozenset(a for a in policy.Action if policy.may(viewer, a, case, facts)),
-        last_seq=snap.last_seq,
-    )
+    return _as_seen(viewer, case, facts, records, snap.last_seq)
 
 
 async def _shared_snapshot(runtime: Runtime, delivery: Delivery, case_id: int) -> Snapshot | None:
@@ -699,6 +693,3 @@ async def case_changes(
         _record_pushes(runtime, delivery, [audit.Push(viewer, "subscription caseChanged", t) for t in touches(view)])
         yield delivery, view
 
-
-def role_allowed(viewer: Viewer) -> bool:
-    return viewer.role is not Role.SEEKER or viewer.seeker_id is not None

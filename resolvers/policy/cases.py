@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -377,11 +377,3 @@ def record_where(viewer: Viewer) -> ColumnElement[bool]:
 
 def may_read_record(viewer: Viewer, record: CaseRecord, case: Case, facts: CaseFacts) -> bool:
     return RECORD_RULES.may(viewer, RecordAction.READ, RecordRow(record, case), facts)
-
-
-@dataclass(frozen=True)
-class Visible:
-    """What one viewer may see of one case right now: asked once, used by every field resolver."""
-
-    fields: frozenset[Field]
-    records: frozenset[int] = field(default_factory=frozenset)
