@@ -18,7 +18,7 @@ from db.seekers import ContactPreference, Seeker
 from resolvers.policy import cases as case_policy
 from resolvers.viewer import load_viewers
 from schema.ids import to_global_id
-from tests.support import Api, Network, add_member
+from tests.support import Api, Network, Subscription, add_member
 
 NAVIGATOR = "navigator@test.example"  # Eastside Navigators: leads the case
 CASEWORKER = "cw@test.example"  # County Child Welfare
@@ -49,7 +49,7 @@ AGREEMENT = "mutation($input: CreateAgreementInput!) { createDataSharingAgreemen
 GRANT = "mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id state scopes endsOn grantedBy capturedHow } }"
 REVOKE = "mutation($id: ID!) { revokeConsent(consentId: $id) { id state revokedAt } }"
 CONSENTS = "query($seeker: ID!) { consents(seekerId: $seeker) { id state scopes toAgreement { name } } }"
-CHANGED = """subscription($id: ID!) { caseChanged(caseId: $id) { seq kind case { withheld household { firstName }
+CHANGED = """subscription($id: ID!, $afterSeq: Int) { caseChanged(caseId: $id, afterSeq: $afterSeq) { seq kind case { withheld household { firstName }
   records { id kind body } } } }"""
 
 
@@ -109,6 +109,12 @@ async def _forms_agree(db: Database) -> int:
 async def _case(api: Api, case_id: str, who: str) -> dict[str, Any]:
     data: dict[str, Any] = (await api.gql(CASE, {"id": case_id}, as_=who))["case"]
     return data
+
+
+async def _follow(api: Api, case_id: str, who: str) -> Subscription:
+    """Subscribe as a case page does: from the outbox number of the case as the page loaded it."""
+    seen = await _case(api, case_id, who)
+    return await api.subscribe(CHANGED, {"id": case_id, "afterSeq": seen["lastSeq"]}, as_=who)
 
 
 async def test_another_agency_sees_only_what_consent_and_agreement_let_across(
@@ -289,7 +295,7 @@ async def test_revoking_during_an_open_subscription_stops_the_next_event(
     cid = case["id"]
     agreement = await _agreement(api, world, ["CASE_NOTES"])
     granted = (await api.gql(GRANT, {"input": {"seekerId": network["sam"], "toAgreementId": agreement, "scopes": ["CASE_NOTES"]}}, as_=SEEKER))["grantConsent"]
-    watching = await api.subscribe(CHANGED, {"id": cid}, as_=CASEWORKER)
+    watching = await _follow(api, cid, CASEWORKER)
     try:
         await api.gql(NOTE, {"input": {"caseId": cid, "on": TODAY, "body": "Visit on Tuesday"}}, as_=NAVIGATOR)
         pushed = (await watching.next())["caseChanged"]
@@ -313,7 +319,7 @@ async def test_every_read_write_and_push_of_a_case_is_in_the_audit(
     cid = case["id"]
     agreement = await _agreement(api, world, ["CASE_NOTES", "CONTACT"])
     await api.gql(GRANT, {"input": {"seekerId": network["sam"], "toAgreementId": agreement, "scopes": ["CASE_NOTES"]}}, as_=SEEKER)
-    watching = await api.subscribe(CHANGED, {"id": cid}, as_=CASEWORKER)
+    watching = await _follow(api, cid, CASEWORKER)
     try:
         await api.gql(NOTE, {"input": {"caseId": cid, "on": TODAY, "body": "Seen at home"}}, as_=NAVIGATOR)
         await watching.next()
