@@ -15,6 +15,7 @@ from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.families import FamiliesQuery
+from schema.cost import CostLimiter
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -79,6 +80,8 @@ schema = Schema(
         # subscription events be executed once per audience (schema/sharing.py).
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        # After validation, before any resolver: what the operation may cost (schema/cost.py).
+        CostLimiter,
     ],
     execution_context_class=SharedEventExecutionContext,
 )
