@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 
@@ -16,6 +18,7 @@ from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQ
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.families import FamiliesQuery
 from schema.cost import CostLimiter
+from schema.fragments import FragmentDepthLimiter
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -66,6 +69,14 @@ class Schema(strawberry.Schema):
         # A refused request is the API working as designed; only the unexpected is worth a traceback.
         super().process_errors([e for e in errors if not is_client_error(e)], execution_context)
 
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        # A document that does not parse, or an error raised before execution, skips the end of
+        # `on_operation` where ErrorCodes masks and codes: do it here (twice is harmless).
+        if result.errors:
+            result.errors = ErrorCodes().finish(result.errors)
+        return result
+
 
 schema = Schema(
     query=Query,
@@ -76,6 +87,7 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
+        FragmentDepthLimiter,
         # Dashboards send the same few documents over and over; identical documents also let
         # subscription events be executed once per audience (schema/sharing.py).
         lambda: ParserCache(maxsize=256),
