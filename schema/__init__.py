@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 
@@ -70,6 +71,10 @@ class Schema(strawberry.Schema):
         super().process_errors([e for e in errors if not is_client_error(e)], execution_context)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # `execute` cannot run a subscription (its field would fail, a masked 500): refused instead,
+        # which the HTTP view answers with a 400. Websockets subscribe through `subscribe`.
+        allowed = kwargs.get("allowed_operation_types") or (OperationType.QUERY, OperationType.MUTATION)
+        kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         # A document that does not parse, or an error raised before execution, skips the end of
         # `on_operation` where ErrorCodes masks and codes: do it here (twice is harmless).

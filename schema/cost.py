@@ -181,11 +181,20 @@ class CostLimiter(SchemaExtension):
             budget = budget_for(getattr(viewer, "role", None))
             cost = operation_cost(context.schema._schema, context.graphql_document, context.variables, context.operation_name)
             if cost > budget:
-                error = GraphQLError(
-                    f"This operation would cost {cost:,}, over the budget of {budget:,}: ask for fewer items (`first`) "
-                    "or fewer nested lists.",
-                    extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "budget": budget},
-                )
+                if viewer is None:
+                    # Signing in is what raises the budget: say so, as the fields themselves would.
+                    auth_error = getattr(context.context, "auth_error", None)
+                    message = auth_error.message if auth_error is not None else "Please sign in first."
+                    error = GraphQLError(
+                        f"{message} This operation would cost {cost:,}, over the budget of {budget:,} without signing in.",
+                        extensions={"code": auth_error.code if auth_error is not None else "UNAUTHENTICATED", "cost": cost, "budget": budget},
+                    )
+                else:
+                    error = GraphQLError(
+                        f"This operation would cost {cost:,}, over the budget of {budget:,}: ask for fewer items "
+                        "(`first`) or fewer nested lists.",
+                        extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "budget": budget},
+                    )
                 if context.operation_type is OperationType.SUBSCRIPTION:
                     raise error  # strawberry answers an error raised here as the subscription's only result
                 # A result set before execution is used instead of executing (queries and mutations).

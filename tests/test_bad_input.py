@@ -490,3 +490,10 @@ async def test_a_cycle_of_fragments_is_a_validation_error(api: Api, network: Net
     document = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
     error = _only_error(await api.raw(document, as_=NAVIGATOR))
     assert (error.get("extensions") or {}).get("code") == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_subscription_over_http_is_a_400(api: Api, network: Network) -> None:
+    headers = {"authorization": f"Bearer {await api.token(NAVIGATOR)}"}
+    response = await api.http.post("/graphql", json={"query": "subscription { referralChanged { seq } }"}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "subscription" in response.text.lower()

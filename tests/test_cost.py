@@ -152,9 +152,11 @@ async def test_the_budget_follows_the_viewers_role_and_variables(api: Api, netwo
     assert (await api.gql(document, {"n": 5}, as_=NAVIGATOR))["peopleImHelping"]["edges"] == []
     errors = await api.errors(document, {"n": 100}, as_=NAVIGATOR)
     assert errors.codes == [QUERY_TOO_COSTLY]
-    # Not signed in, the budget is smaller: refused for cost before the resolver would ask for a sign-in.
+    # Not signed in, the budget is smaller, and signing in is what raises it.
     errors = await api.errors(document, {"n": 5})
-    assert errors.codes == [QUERY_TOO_COSTLY]
+    assert errors.codes == ["UNAUTHENTICATED"]
+    assert "sign in" in errors.errors[0]["message"] and f"{BUDGETS[None]:,}" in errors.errors[0]["message"]
+    assert errors.errors[0]["extensions"]["budget"] == BUDGETS[None]
 
 
 async def test_the_navigators_dashboard_document_runs(api: Api, network: Network) -> None:
