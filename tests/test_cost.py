@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from db.accounts import Role
 from schema import schema
 from schema.cost import BUDGETS, LIST_SIZE, QUERY_TOO_COSTLY, operation_cost
-from tests.support import Api, Network
+from tests.support import Api, GraphQLErrors, Network
 
 NAVIGATOR = "navigator@test.example"
 APP = Path(__file__).resolve().parent.parent / "web" / "app" / "src"
@@ -163,3 +163,21 @@ async def test_the_navigators_dashboard_document_runs(api: Api, network: Network
     document = DOCUMENTS["pages/Navigator.svelte:PEOPLE"]
     data = await api.gql(document, as_=NAVIGATOR)
     assert "peopleImHelping" in data
+
+
+COSTLY_SUBSCRIPTION = """
+subscription { referralChanged { seq referral { seeker { referrals(first: 100) { edges { node {
+  seeker { referrals(first: 100) { edges { node { id history { id } comments { id } } } } }
+} } } } } } }
+"""
+
+
+async def test_a_costly_subscription_is_refused_over_the_websocket(api: Api, network: Network) -> None:
+    assert cost(COSTLY_SUBSCRIPTION) > BUDGETS[Role.NAVIGATOR]
+    subscription = await api.subscribe(COSTLY_SUBSCRIPTION, as_=NAVIGATOR)
+    try:
+        with pytest.raises(GraphQLErrors) as refused:
+            await subscription.next()
+        assert refused.value.codes == [QUERY_TOO_COSTLY]
+    finally:
+        await subscription.close()
