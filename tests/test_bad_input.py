@@ -497,3 +497,11 @@ async def test_a_subscription_over_http_is_a_400(api: Api, network: Network) -> 
     response = await api.http.post("/graphql", json={"query": "subscription { referralChanged { seq } }"}, headers=headers)
     assert response.status_code == 400, response.text
     assert "subscription" in response.text.lower()
+
+
+def test_the_graphql_body_limit_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.settings import Settings
+
+    assert Settings.from_env().graphql_body_limit == GRAPHQL_BODY_LIMIT == 1024 * 1024
+    monkeypatch.setenv("GRAPHQL_BODY_LIMIT", "65536")
+    assert Settings.from_env().graphql_body_limit == 65536
