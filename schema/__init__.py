@@ -8,7 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
@@ -19,6 +19,7 @@ from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQ
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.families import FamiliesQuery
 from schema.cost import CostLimiter
+from schema.document_cache import DocumentCache
 from schema.fragments import FragmentDepthLimiter
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
@@ -95,8 +96,8 @@ schema = Schema(
         FragmentDepthLimiter,
         # Dashboards send the same few documents over and over; identical documents also let
         # subscription events be executed once per audience (schema/sharing.py).
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # Bounded by size as well as count (schema/document_cache.py).
+        DocumentCache,
         # After validation, before any resolver: what the operation may cost (schema/cost.py).
         CostLimiter,
     ],

@@ -505,3 +505,31 @@ def test_the_graphql_body_limit_is_configurable(monkeypatch: pytest.MonkeyPatch)
     assert Settings.from_env().graphql_body_limit == GRAPHQL_BODY_LIMIT == 1024 * 1024
     monkeypatch.setenv("GRAPHQL_BODY_LIMIT", "65536")
     assert Settings.from_env().graphql_body_limit == 65536
+
+
+def test_the_document_cache_is_bounded_by_size() -> None:
+    from graphql import parse
+
+    from schema.document_cache import DocumentStore
+
+    store = DocumentStore(max_document=1000, max_total=3000, max_count=100)
+    padded = "{ __typename } #" + "x" * 2000
+    store.put(padded, parse(padded))
+    assert store.get(padded) is None  # too long to keep
+    texts = [f"{{ __typename }} #{i:03d}" + "x" * 700 for i in range(10)]
+    for text in texts:
+        store.put(text, parse(text))
+    assert store.total <= 3000 and len(store.entries) == 4
+    assert [t for t in texts if store.get(t)] == texts[-4:]
+
+
+async def test_identical_documents_are_parsed_once() -> None:
+    from schema import schema
+    from schema.document_cache import STORE
+
+    document = "query Same { __typename }"
+    for _ in range(2):
+        result = await schema.execute(document)
+        assert result.errors is None
+    entry = STORE.get(document)
+    assert entry is not None and entry.errors == []
