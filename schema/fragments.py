@@ -62,7 +62,7 @@ class FragmentDepthLimiter(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
         if document is not None and fragment_depth(document) > MAX_FRAGMENT_DEPTH:
-            # Raised, not set as pre_execution_errors: ValidationCache would overwrite those by validating.
+            # Raised, not set as pre_execution_errors: a document cache may have set those already.
             raise GraphQLError(
                 f"Fragments nest more than {MAX_FRAGMENT_DEPTH} deep (or in a cycle).",
                 extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
