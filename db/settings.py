@@ -78,6 +78,8 @@ class Settings:
     notification_lease_seconds: float = 120.0
     digest_interval_seconds: float = 3600.0
     link_ttl_seconds: int = 14 * 24 * 3600
+    # The largest /graphql request body, in bytes (HTTP 413 above it); GRAPHQL_BODY_LIMIT.
+    graphql_body_limit: int = 1024 * 1024
 
     @property
     def is_development(self) -> bool:
@@ -122,6 +124,7 @@ class Settings:
             # 0 when `referloop worker` runs as its own process and the web servers should not send.
             "notifications_worker": env.get("NOTIFICATIONS_WORKER", "1") != "0",
             "notification_max_attempts": int(env.get("NOTIFICATION_MAX_ATTEMPTS", cls.notification_max_attempts)),
+            "graphql_body_limit": int(env.get("GRAPHQL_BODY_LIMIT", cls.graphql_body_limit)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

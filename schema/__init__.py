@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutation, AccountQuery
@@ -15,6 +18,9 @@ from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.families import FamiliesQuery
+from schema.cost import CostLimiter
+from schema.document_cache import DocumentCache
+from schema.fragments import FragmentDepthLimiter
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -65,6 +71,18 @@ class Schema(strawberry.Schema):
         # A refused request is the API working as designed; only the unexpected is worth a traceback.
         super().process_errors([e for e in errors if not is_client_error(e)], execution_context)
 
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # `execute` cannot run a subscription (its field would fail, a masked 500): refused instead,
+        # which the HTTP view answers with a 400. Websockets subscribe through `subscribe`.
+        allowed = kwargs.get("allowed_operation_types") or (OperationType.QUERY, OperationType.MUTATION)
+        kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        result = await super().execute(*args, **kwargs)
+        # A document that does not parse, or an error raised before execution, skips the end of
+        # `on_operation` where ErrorCodes masks and codes: do it here (twice is harmless).
+        if result.errors:
+            result.errors = ErrorCodes().finish(result.errors)
+        return result
+
 
 schema = Schema(
     query=Query,
@@ -75,10 +93,13 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
+        FragmentDepthLimiter,
         # Dashboards send the same few documents over and over; identical documents also let
         # subscription events be executed once per audience (schema/sharing.py).
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # Bounded by size as well as count (schema/document_cache.py).
+        DocumentCache,
+        # After validation, before any resolver: what the operation may cost (schema/cost.py).
+        CostLimiter,
     ],
     execution_context_class=SharedEventExecutionContext,
 )

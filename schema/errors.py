@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from resolvers.errors import DomainError
@@ -28,7 +28,10 @@ def is_client_error(error: GraphQLError) -> bool:
 def _with_code(error: GraphQLError) -> GraphQLError:
     if (error.extensions or {}).get("code"):
         return error
-    if _is_expected(error) and _BAD_VALUE.search(error.message):
+    if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
+        # Also the token limit's refusal ("Document contains more than N tokens"), raised by the parser.
+        code = "GRAPHQL_PARSE_FAILED"
+    elif _is_expected(error) and _BAD_VALUE.search(error.message):
         code = "BAD_USER_INPUT"
     elif _is_expected(error):
         code = "GRAPHQL_VALIDATION_FAILED"
@@ -51,3 +54,8 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [_with_code(e) for e in super()._process_errors(errors)]
+
+    def finish(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """Masked and coded, for the results strawberry returns without running `on_operation`'s end
+        (a document that does not parse, an error raised before execution)."""
+        return self._process_errors(errors)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
+
+from typing import Any
 
 import httpx
 import pytest
@@ -418,3 +421,115 @@ async def test_a_graphql_body_nested_too_deep_is_a_400(api: Api, network: Networ
     for body in (b"[" * 500_000, b'{"query": "\xff\xfe"}'):
         response = await api.http.post("/graphql", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 400, response.text[:200]
+
+
+NOT_A_REQUEST = {
+    "a string": b'"{ __typename }"',
+    "a number": b"12345",
+    "a list": b'[{"query": "{ __typename }"}]',
+    "null": b"null",
+    "true": b"true",
+    "empty": b"",
+    "a query that is a number": b'{"query": 5}',
+    "variables that are a list": b'{"query": "{ __typename }", "variables": [1]}',
+    "invalid UTF-8": b'{"query": "{ __typename }", "x": "\xc3\x28"}',
+    "nested deeper than Python recurses": b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 8000 + b"]" * 8000 + b"}}",
+}
+
+
+@pytest.mark.parametrize("case", NOT_A_REQUEST, ids=list(NOT_A_REQUEST))
+async def test_a_graphql_body_that_is_not_a_request_is_a_400(case: str, api: Api, network: Network) -> None:
+    response = await api.http.post("/graphql", content=NOT_A_REQUEST[case], headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    # The server keeps working.
+    assert (await api.gql("{ __typename }")) == {"__typename": "Query"}
+
+
+def _only_error(body: dict[str, Any]) -> dict[str, Any]:
+    errors = body.get("errors")
+    assert isinstance(errors, list) and len(errors) == 1, body
+    error = errors[0]
+    assert isinstance(error, dict)
+    return error
+
+
+@pytest.mark.parametrize("document", ["{ __typename", "query { viewer { id } } }", "{ viewer(id: ) { id } }", "!"])
+async def test_a_syntax_error_has_a_code(document: str, api: Api, network: Network) -> None:
+    error = _only_error(await api.raw(document))
+    assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert "Syntax Error" in str(error["message"])
+
+
+async def test_a_lone_surrogate_in_the_document_is_a_syntax_error(api: Api, network: Network) -> None:
+    response = await api.http.post("/graphql", content=b'{"query": "{ __typename \\ud800 }"}', headers={"content-type": "application/json"})
+    error = _only_error(response.json())
+    assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+
+
+async def test_too_many_tokens_has_a_code(api: Api, network: Network) -> None:
+    document = "{ " + " ".join(["__typename"] * 5000) + " }"
+    error = _only_error(await api.raw(document))
+    assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert "tokens" in str(error["message"])
+
+
+@pytest.mark.parametrize("length", [300, 2000])
+async def test_a_chain_of_fragments_is_a_coded_masked_error(length: int, api: Api, network: Network) -> None:
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(length))
+    document = "query { ...F0 } " + fragments + f" fragment F{length} on Query {{ __typename }}"
+    started = time.perf_counter()
+    body = await api.raw(document, as_=NAVIGATOR)
+    assert time.perf_counter() - started < 1
+    error = _only_error(body)
+    assert "recursion" not in str(error["message"])
+    assert (error.get("extensions") or {}).get("code") in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT"), error
+    assert (await api.gql("{ __typename }")) == {"__typename": "Query"}
+
+
+async def test_a_cycle_of_fragments_is_a_validation_error(api: Api, network: Network) -> None:
+    document = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    error = _only_error(await api.raw(document, as_=NAVIGATOR))
+    assert (error.get("extensions") or {}).get("code") == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_subscription_over_http_is_a_400(api: Api, network: Network) -> None:
+    headers = {"authorization": f"Bearer {await api.token(NAVIGATOR)}"}
+    response = await api.http.post("/graphql", json={"query": "subscription { referralChanged { seq } }"}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "subscription" in response.text.lower()
+
+
+def test_the_graphql_body_limit_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.settings import Settings
+
+    assert Settings.from_env().graphql_body_limit == GRAPHQL_BODY_LIMIT == 1024 * 1024
+    monkeypatch.setenv("GRAPHQL_BODY_LIMIT", "65536")
+    assert Settings.from_env().graphql_body_limit == 65536
+
+
+def test_the_document_cache_is_bounded_by_size() -> None:
+    from graphql import parse
+
+    from schema.document_cache import DocumentStore
+
+    store = DocumentStore(max_document=1000, max_total=3000, max_count=100)
+    padded = "{ __typename } #" + "x" * 2000
+    store.put(padded, parse(padded))
+    assert store.get(padded) is None  # too long to keep
+    texts = [f"{{ __typename }} #{i:03d}" + "x" * 700 for i in range(10)]
+    for text in texts:
+        store.put(text, parse(text))
+    assert store.total <= 3000 and len(store.entries) == 4
+    assert [t for t in texts if store.get(t)] == texts[-4:]
+
+
+async def test_identical_documents_are_parsed_once() -> None:
+    from schema import schema
+    from schema.document_cache import STORE
+
+    document = "query Same { __typename }"
+    for _ in range(2):
+        result = await schema.execute(document)
+        assert result.errors is None
+    entry = STORE.get(document)
+    assert entry is not None and entry.errors == []

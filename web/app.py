@@ -21,7 +21,7 @@ from web.auth import login
 from web.dashboards import dashboard
 from web.exports import hmis_csv
 from web.graphql import GraphQLEndpoint
-from web.limits import GRAPHQL_BODY_LIMIT, LOGIN_BODY_LIMIT, BodyLimit
+from web.limits import LOGIN_BODY_LIMIT, BodyLimit
 from web.links import status_link
 
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/auth/login", login, methods=["POST"], middleware=[Middleware(BodyLimit, max_bytes=LOGIN_BODY_LIMIT)]),
-            Route("/graphql", graphql, methods=["GET", "POST"], middleware=[Middleware(BodyLimit, max_bytes=GRAPHQL_BODY_LIMIT)]),
+            Route("/graphql", graphql, methods=["GET", "POST"], middleware=[Middleware(BodyLimit, max_bytes=settings.graphql_body_limit)]),
             WebSocketRoute("/graphql", graphql),
             Route("/r/{token}", status_link, methods=["GET", "POST"]),
             Route("/exports/hmis-csv", hmis_csv, methods=["GET"]),

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -34,10 +35,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except (RecursionError, UnicodeDecodeError) as error:
             # Strawberry answers a JSONDecodeError with a 400; anything else would be a 500.
             raise json.JSONDecodeError(f"not a JSON document we can read ({type(error).__name__})", "", 0) from None
+        # Strawberry reads the body as an object (a list is a batch, which it refuses with a 400):
+        # a string, a number, true or null would be a 500.
+        if not isinstance(decoded, (dict, list)):
+            raise HTTPException(400, 'The request body must be a JSON object, like {"query": "{ viewer { id } }"}.')
+        return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         runtime: Runtime = request.state.runtime

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from db.settings import Settings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The largest GraphQL request a dashboard sends is a referral with its screener answers and a
-# comment, a few kilobytes; 1 MiB leaves room for any honest document with its variables.
-GRAPHQL_BODY_LIMIT = 1024 * 1024
+# comment, a few kilobytes; 1 MiB leaves room for any honest document with its variables. The
+# default of `Settings.graphql_body_limit` (GRAPHQL_BODY_LIMIT in the environment).
+GRAPHQL_BODY_LIMIT = Settings.graphql_body_limit
 # An email and a password: a few hundred bytes at most.
 LOGIN_BODY_LIMIT = 16 * 1024
 
