@@ -21,6 +21,7 @@ from db.notifications import (
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.referrals import ChangeSource, Comment, Referral, ReferralKind, ReferralStatus, StatusChange
 from db.seekers import ContactPreference, Seeker
+from db.sign_in import SignInSession, SignInThrottle
 
 __all__ = [
     "AgreementParty",
@@ -69,6 +70,8 @@ __all__ = [
     "ReferralStatus",
     "Role",
     "Seeker",
+    "SignInSession",
+    "SignInThrottle",
     "Site",
     "StatusChange",
     "Team",

@@ -58,8 +58,20 @@ class Settings:
     audit_retention_years: int = 7
     subscriber_queue_size: int = 1000
     relay_interval_seconds: float = 2.0
-    # How stale a live subscriber's memberships may get before pushes are checked against fresh ones.
-    viewer_refresh_seconds: float = 30.0
+    # How stale a live subscriber's sign-in session and memberships may get: every this often each
+    # open subscription is checked, and one whose session ended or whose access changed is closed.
+    viewer_refresh_seconds: float = 2.0
+    # A session unused this long ends (HMIS "automatic logoff"); TOKEN_TTL_SECONDS ends it regardless.
+    session_idle_seconds: int = 30 * 60
+    # Failed sign-ins: this many for one account, or for one client address, within the window lock
+    # that account (or address) out for the lockout.
+    sign_in_account_failures: int = 5
+    sign_in_address_failures: int = 50
+    sign_in_window_seconds: int = 15 * 60
+    sign_in_lockout_seconds: int = 15 * 60
+    # Open websockets per user, and live subscriptions per user across them, in each server process.
+    max_websockets_per_user: int = 20
+    max_subscriptions_per_user: int = 50
     sql_echo: bool = False
     # Notifications. No SMTP_URL or SMS_URL: messages are written under `outbox_dir` (by default an
     # `outbox/` folder beside the SQLite file) so that development works offline.
@@ -112,6 +124,14 @@ class Settings:
             "outbox_retention_days": int(env.get("OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
             "audit_retention_years": int(env.get("AUDIT_RETENTION_YEARS", cls.audit_retention_years)),
             "subscriber_queue_size": int(env.get("SUBSCRIBER_QUEUE_SIZE", cls.subscriber_queue_size)),
+            "viewer_refresh_seconds": float(env.get("VIEWER_REFRESH_SECONDS", cls.viewer_refresh_seconds)),
+            "session_idle_seconds": int(env.get("SESSION_IDLE_SECONDS", cls.session_idle_seconds)),
+            "sign_in_account_failures": int(env.get("SIGN_IN_ACCOUNT_FAILURES", cls.sign_in_account_failures)),
+            "sign_in_address_failures": int(env.get("SIGN_IN_ADDRESS_FAILURES", cls.sign_in_address_failures)),
+            "sign_in_window_seconds": int(env.get("SIGN_IN_WINDOW_SECONDS", cls.sign_in_window_seconds)),
+            "sign_in_lockout_seconds": int(env.get("SIGN_IN_LOCKOUT_SECONDS", cls.sign_in_lockout_seconds)),
+            "max_websockets_per_user": int(env.get("MAX_WEBSOCKETS_PER_USER", cls.max_websockets_per_user)),
+            "max_subscriptions_per_user": int(env.get("MAX_SUBSCRIPTIONS_PER_USER", cls.max_subscriptions_per_user)),
             "sql_echo": env.get("SQL_ECHO", "") == "1",
             "smtp_url": env.get("SMTP_URL", cls.smtp_url),
             "mail_from": env.get("MAIL_FROM", cls.mail_from),

@@ -37,3 +37,15 @@ class BadInput(DomainError):
 
 class Conflict(DomainError):
     code = "CONFLICT"
+
+
+class RateLimited(DomainError):
+    """Too many attempts or connections; `retry_after` (seconds) says when to try again, if known."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **details: Any) -> None:
+        if retry_after is not None:
+            details["retryAfter"] = retry_after
+        super().__init__(message, **details)
+        self.retry_after = retry_after

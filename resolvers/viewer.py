@@ -37,6 +37,8 @@ class Viewer:
     # Through what the viewer acts now, for the audit log: "query Inbound.inboundReferrals",
     # "email-link", "export", "cli". The API layer sets it per root field; it is not who they are.
     operation: str = field(default="", compare=False)
+    # The sign-in session the viewer's token names (None for an email link or the command line).
+    session_id: str | None = field(default=None, compare=False)
 
     @property
     def organization_id(self) -> int | None:

@@ -21,6 +21,7 @@ from schema.families import FamiliesQuery
 from schema.cost import CostLimiter
 from schema.document_cache import DocumentCache
 from schema.fragments import FragmentDepthLimiter
+from schema.fresh_viewer import FreshViewer
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -100,6 +101,8 @@ schema = Schema(
         DocumentCache,
         # After validation, before any resolver: what the operation may cost (schema/cost.py).
         CostLimiter,
+        # On websockets: each operation as the user and their session are now (schema/fresh_viewer.py).
+        FreshViewer,
     ],
     execution_context_class=SharedEventExecutionContext,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.accounts import User
-from resolvers.accounts import acts_for_tracking_only_site, switch_organization
+from resolvers.accounts import acts_for_tracking_only_site, change_password, sign_out, switch_organization
 from resolvers.seekers import get_seeker
 from resolvers.viewer import MembershipInfo, Viewer
 from schema.context import Info, require_viewer, runtime_of
@@ -118,3 +118,18 @@ class AccountMutation:
         )
         info.context.viewer = switched
         return ViewerType.from_viewer(switched)
+
+    @mutation(
+        description=(
+            "Set a new password: at least 12 characters, not your email or name, not a common or easily "
+            "guessed password. Your other sessions are signed out. BAD_USER_INPUT names the `field` and the `rule` broken."
+        )
+    )
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+        await change_password(runtime_of(info), require_viewer(info), current=current_password, new=new_password)
+        return True
+
+    @mutation(description="Sign out: this token is refused from now on and its live subscriptions close.")
+    async def sign_out(self, info: Info) -> bool:
+        await sign_out(runtime_of(info), require_viewer(info))
+        return True

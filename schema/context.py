@@ -24,6 +24,8 @@ class Context:
     # A bad or expired token is reported by the first field that needs a viewer.
     auth_error: DomainError | None = None
     connection_params: dict[str, Any] | None = None
+    # On a websocket: the user whose count of open sockets this connection holds (web/graphql.py).
+    socket_user_id: int | None = None
     # The viewer as each root field of the request acts, named for the audit log (see `operation_of`).
     acting_as: dict[str | int, tuple[object, Viewer]] = field(default_factory=dict)
 

@@ -17,7 +17,7 @@ from db.accounts import User
 from db.seed import DEMO_DOMAIN
 from db.settings import Settings
 from resolvers.runtime import Runtime
-from web.auth import login
+from web.auth import login, logout
 from web.dashboards import dashboard
 from web.exports import hmis_csv
 from web.graphql import GraphQLEndpoint
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/auth/login", login, methods=["POST"], middleware=[Middleware(BodyLimit, max_bytes=LOGIN_BODY_LIMIT)]),
+            Route("/auth/logout", logout, methods=["POST"], middleware=[Middleware(BodyLimit, max_bytes=LOGIN_BODY_LIMIT)]),
             Route("/graphql", graphql, methods=["GET", "POST"], middleware=[Middleware(BodyLimit, max_bytes=settings.graphql_body_limit)]),
             WebSocketRoute("/graphql", graphql),
             Route("/r/{token}", status_link, methods=["GET", "POST"]),

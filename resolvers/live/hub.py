@@ -26,7 +26,8 @@ from db.events import OutboxEvent, SubjectType
 from db.referrals import REFERRAL_LOAD, Referral
 from db.settings import Settings
 from resolvers import audit
-from resolvers.errors import Unauthenticated
+from resolvers.errors import RateLimited, Unauthenticated
+from resolvers.live import access
 from resolvers.live.outbox import events_after, latest_seq, oldest_seq, prune_events
 from resolvers.policy import audience
 from resolvers.policy import referrals as referral_policy
@@ -78,6 +79,8 @@ class Subscriber:
         operation: str = "",
     ) -> None:
         self.viewer = viewer
+        # The sign-in session it was opened under: it closes when that session ends.
+        self.session_id = viewer.session_id
         # The subscription as the audit log names it ("subscription Inbound.referralChanged").
         self.operation = operation
         self.others = others
@@ -211,7 +214,12 @@ class LiveHub:
         others: OtherSubjects | None = None,
         operation: str = "",
     ) -> tuple[Subscriber, int]:
-        """A new subscriber, and the last sequence number dispatched before it joined."""
+        """A new subscriber, and the last sequence number dispatched before it joined; RATE_LIMITED past the user's cap."""
+        if access.over_cap(list(self._subscribers), viewer, self.settings.max_subscriptions_per_user):
+            raise RateLimited(
+                f"You have {self.settings.max_subscriptions_per_user} live subscriptions open already; "
+                "close some pages or tabs and try again."
+            )
         subscriber = Subscriber(
             viewer,
             program_id=program_id,
@@ -225,6 +233,11 @@ class LiveHub:
 
     def unregister(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+
+    def recheck_soon(self) -> None:
+        """Check every subscriber's session and access on the next round (after a sign-out or a switch here)."""
+        self._last_refresh = float("-inf")
+        self._wake.set()
 
     async def _listen(self, listening: asyncio.Event) -> None:
         while True:
@@ -262,22 +275,13 @@ class LiveHub:
                 log.exception("live dispatch failed")
 
     async def _refresh_viewers(self) -> None:
-        """Re-read every subscriber's memberships: a stream whose account or acting membership changed ends.
-
-        A dashboard then reconnects as the viewer is now (another organization, a removed role)
-        instead of carrying on under the membership it opened with.
-        """
+        """Close the streams whose session ended or whose access changed (resolvers/live/access.py)."""
         subscribers = list(self._subscribers)
+        if not subscribers:
+            return
         async with self.db.read() as session:
-            fresh = await load_viewers(session, {s.viewer.user_id for s in subscribers if s.viewer.user_id is not None})
-        for subscriber in subscribers:
-            # Subscribers sign in, so they have accounts; one without would have no memberships to keep.
-            user_id = subscriber.viewer.user_id
-            viewer = fresh.get(user_id) if user_id is not None else None
-            if viewer is None or viewer.acting != subscriber.viewer.acting:
+            for subscriber in await access.ended(session, subscribers, self.settings):
                 subscriber.revoke()
-            else:
-                subscriber.viewer = viewer
 
     async def _dispatch_new(self) -> None:
         # Half a queue per round, then a pause, so a consumer that keeps up is never overrun by a burst.
