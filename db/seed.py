@@ -47,6 +47,7 @@ from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
 
 DEMO_DOMAIN = "demo.referloop.org"
+# Meets the password rules (resolvers/passwords.py) for every demo account: tests/test_sign_in_security.py checks.
 DEMO_PASSWORD = "referloop-demo"
 RANDOM_SEED = 2026
 HISTORY_DAYS = 60

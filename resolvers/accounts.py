@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import jwt
 from sqlalchemy import func, select, update
 
-from db.accounts import Membership, Site, User
+from db.accounts import Membership, Organization, Role, Site, User
 from db.sign_in import SignInSession
 from resolvers import sessions, throttle
-from resolvers.errors import BadInput, NotFound, Unauthenticated
+from resolvers.errors import BadInput, Conflict, NotFound, Unauthenticated
 from resolvers.passwords import check_password, hash_password, verify_password
 from resolvers.runtime import Runtime
 from resolvers.viewer import Viewer, load_viewer
 
 TOKEN_ALGORITHM = "HS256"
 NO_MATCH = "That email and password don't match an account."
+# Sign-in transactions at once per process: a burst of sign-ins (which all count against the same
+# address's row, so they take turns anyway) must never take the pool's connections from everyone else.
+SIGN_IN_SLOTS = 4
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _sign_in_slot() -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(SIGN_IN_SLOTS)
+    async with slots:
+        yield
 
 
 def _token(runtime: Runtime, row: SignInSession) -> str:
@@ -44,7 +62,7 @@ async def log_in(runtime: Runtime, *, email: str, password: str, address: str | 
     right password included.
     """
     keys = throttle.keys_for(runtime.settings, email=email, address=address)
-    async with runtime.db.write() as session:
+    async with _sign_in_slot(), runtime.db.write() as session:
         refusal = await throttle.attempt(session, runtime.settings, keys)
         user = None if refusal else await session.scalar(
             select(User).where(func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
@@ -54,7 +72,7 @@ async def log_in(runtime: Runtime, *, email: str, password: str, address: str | 
     # Checked with no transaction open: the hash takes a worker thread for ~80 ms.
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated(NO_MATCH)
-    async with runtime.db.write() as session:
+    async with _sign_in_slot(), runtime.db.write() as session:
         await throttle.succeeded(session, keys)
         row = sessions.new_session(user.id, runtime.settings)
         session.add(row)
@@ -102,7 +120,7 @@ async def change_password(runtime: Runtime, viewer: Viewer, *, current: str, new
     if viewer.user_id is None:
         raise Unauthenticated("Please sign in first.")
     keys = throttle.keys_for(runtime.settings, email=viewer.email, address=None)
-    async with runtime.db.write() as session:
+    async with _sign_in_slot(), runtime.db.write() as session:
         refusal = await throttle.attempt(session, runtime.settings, keys)
         stored = None if refusal else await session.scalar(select(User.password_hash).where(User.id == viewer.user_id))
     if refusal is not None:
@@ -132,6 +150,28 @@ async def set_password(runtime: Runtime, *, email: str, password: str) -> None:
         await session.execute(update(User).where(User.id == user.id).values(password_hash=hashed))
         await sessions.revoke_others(session, user.id, keep=None)
     runtime.live.recheck_soon()
+
+
+async def add_user(
+    runtime: Runtime, *, email: str, name: str, password: str, organization_id: int | None = None, role: Role | None = None
+) -> int:
+    """A new account (`referloop user add`), its password under the same rules; with a membership if given."""
+    email = email.strip()
+    if "@" not in email or not name.strip():
+        raise BadInput("Give an email address and a name.", field="email")
+    check_password(password, email=email, name=name)
+    hashed = await hash_password(password)
+    async with runtime.db.write() as session:
+        if await session.scalar(select(User.id).where(func.lower(User.email) == email.lower())) is not None:
+            raise Conflict(f"An account with the email {email} exists already.")
+        if organization_id is not None and await session.get(Organization, organization_id) is None:
+            raise NotFound(f"No organization has the id {organization_id}.")
+        user = User(email=email, name=name.strip(), password_hash=hashed, acting_organization_id=organization_id)
+        session.add(user)
+        await session.flush()
+        if organization_id is not None:
+            session.add(Membership(user_id=user.id, organization_id=organization_id, role=role or Role.NAVIGATOR))
+        return user.id
 
 
 async def switch_organization(runtime: Runtime, viewer: Viewer, *, organization_id: int) -> Viewer:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import weakref
 import asyncio
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import anyio
-import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -32,9 +32,21 @@ _MIN_SCORE = 3
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one with a wrong password.
 _DUMMY_HASH = _hasher.hash("referloop-timing-equaliser")
-# How many argon2 computations run at once (each takes ~64 MiB and a core for ~80 ms); the rest queue.
+# How many argon2 computations run at once (each takes 64 MiB and a core for ~80 ms); the rest queue.
 HASH_THREADS = 2
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+# Niceness of those threads: under a burst of sign-ins the event loop (every socket's pushes and
+# answers) gets the CPU first, and sign-ins wait a little longer instead.
+HASH_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the threads still keep the loop free
+        pass
+
+
+_executor = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2", initializer=_lower_priority)
 
 
 @dataclass(frozen=True)
@@ -70,17 +82,9 @@ def check_password(password: str, *, email: str = "", name: str = "", field: str
         raise BadInput(problem.message, field=field, rule=problem.rule)
 
 
-def _limiter() -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(HASH_THREADS)
-    return limiter
-
-
 async def hash_password(password: str) -> str:
     """The argon2 hash, computed in a worker thread so the event loop keeps serving sockets."""
-    return await anyio.to_thread.run_sync(_hasher.hash, password, limiter=_limiter())
+    return await asyncio.get_running_loop().run_in_executor(_executor, _hasher.hash, password)
 
 
 def _matches(stored: str | None, password: str) -> bool:
@@ -92,4 +96,4 @@ def _matches(stored: str | None, password: str) -> bool:
 
 async def verify_password(stored: str | None, password: str) -> bool:
     """Whether the password matches; as slow for no stored hash as for a wrong password. Off the event loop."""
-    return await anyio.to_thread.run_sync(_matches, stored, password, limiter=_limiter())
+    return await asyncio.get_running_loop().run_in_executor(_executor, _matches, stored, password)

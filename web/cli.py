@@ -1,4 +1,4 @@
-"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve, send notifications, export HMIS CSV, list audit entries past retention."""
+"""`referloop` (or `python -m web.cli`): migrate, seed the demo, serve, send notifications, export HMIS CSV, list audit entries past retention, add users and set passwords."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import csv
 import enum
+import getpass
 import json
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -18,14 +20,17 @@ import uvicorn
 
 from db import migrate
 from db.engine import Database
+from db.accounts import Role
 from db.seed import seed_demo
 from db.settings import ROOT, Settings
+from resolvers.accounts import add_user, set_password
 from resolvers.audit import purge_list, retention_cutoff
 from resolvers.errors import DomainError
 from resolvers.hmis_export import export_hmis_csv_as_system
 from resolvers.notify.delivery import DeliveryWorker
 from resolvers import words
 from resolvers.policy import rules_markdown
+from resolvers.runtime import Runtime
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -184,6 +189,56 @@ def _docs(args: argparse.Namespace) -> None:
     print(f"status and kind words written into {WORDS_JSON.relative_to(ROOT)}")
 
 
+def _new_password() -> str:
+    """Typed twice at a terminal; read as one line from a pipe (for scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        print("the two passwords differ; nothing changed", file=sys.stderr)
+        raise SystemExit(1)
+    return first
+
+
+def _with_runtime(action: str, run: Callable[[Runtime], Awaitable[str]]) -> None:
+    async def go() -> str:
+        # Not started: no hub nor sender runs, only the database is used.
+        runtime = Runtime.create(Settings.from_env(notifications_worker=False))
+        try:
+            return await run(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        print(asyncio.run(go()))
+    except DomainError as error:
+        print(f"{action}: {error.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _user_set_password(args: argparse.Namespace) -> None:
+    password = _new_password()
+
+    async def run(runtime: Runtime) -> str:
+        await set_password(runtime, email=args.email, password=password)
+        return f"password set for {args.email}; its sessions are signed out"
+
+    _with_runtime("could not set the password", run)
+
+
+def _user_add(args: argparse.Namespace) -> None:
+    password = _new_password()
+
+    async def run(runtime: Runtime) -> str:
+        role = Role[args.role] if args.role else None
+        user_id = await add_user(
+            runtime, email=args.email, name=args.name, password=password, organization_id=args.organization, role=role
+        )
+        return f"added {args.email} (user {user_id})"
+
+    _with_runtime("could not add the user", run)
+
+
 def _serve(args: argparse.Namespace) -> None:
     # The app reads its settings from the environment: links in messages follow the address served
     # (db.settings.public_url_from), unless PUBLIC_URL says otherwise.
@@ -223,6 +278,16 @@ def main(argv: list[str] | None = None) -> None:
         "--older-than", type=int, default=None, metavar="YEARS", help="retention in years (default AUDIT_RETENTION_YEARS, 7)"
     )
     purge.set_defaults(run=_audit_purge_list)
+    user = commands.add_parser("user", help="accounts: add one, set a password").add_subparsers(dest="user", required=True)
+    add = user.add_parser("add", help="add an account; the password is asked for (or read from a pipe)")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--organization", type=int, default=None, metavar="ID", help="an organization to be a member of")
+    add.add_argument("--role", choices=[r.name for r in Role], default=None, help="the role in it (default NAVIGATOR)")
+    add.set_defaults(run=_user_add)
+    set_pw = user.add_parser("set-password", help="set an account's password and sign out its sessions")
+    set_pw.add_argument("email")
+    set_pw.set_defaults(run=_user_set_password)
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -8,8 +8,16 @@ import { REFERRAL_FIELDS, REFERRAL_CHANGE_FIELDS, WALL_CHANGE_FIELDS } from './q
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Forget the token and send the person to the sign-in page. */
+/**
+ * Forget the token and send the person to the sign-in page. Signing out on purpose also ends the
+ * session on the server (POST /auth/logout), so the token is refused from then on; an expired one
+ * has ended already.
+ */
 export function signOut({ expired = false } = {}) {
+  if (!expired && session.token) {
+    // keepalive: the request outlives the page if the person closes the tab right after.
+    fetch('/auth/logout', { method: 'POST', headers: authHeaders(), keepalive: true }).catch(() => {});
+  }
   setToken(null);
   session.viewer = null;
   session.loaded = true;
@@ -151,16 +159,19 @@ let currentSocket = null;
 const connectedListeners = new Set();
 
 let checking = null;
+/** Ask over HTTP whether the token is still good; resolves true if so (else the person is sent to sign in). */
 function checkSessionSoon() {
-  if (checking) return;
+  if (checking) return checking;
   checking = gql('query { viewer { id } }')
     .then((d) => {
       if (!d.viewer) signOut({ expired: true });
+      return Boolean(d.viewer);
     })
-    .catch(() => {})
+    .catch(() => false)
     .finally(() => {
       checking = null;
     });
+  return checking;
 }
 
 /** Drop the live connection (on sign-out or organization switch); the next subscription reconnects. */
@@ -264,9 +275,23 @@ export function follow({ query, field, variables, onEvent, onResync, onError, su
         end();
         const first = Array.isArray(err) ? err[0] : null;
         const code = first?.extensions?.code;
-        if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
+        if (code === 'UNAUTHENTICATED') {
+          // The stream ended because the session did (signed out, idle, expired: off to sign in) or
+          // because the person's access changed (another organization, a removed role): then open it
+          // again as they are now, and refetch the page, which was loaded for the old access.
+          checkSessionSoon().then((stillSignedIn) => {
+            if (!stillSignedIn) {
+              onError?.(new ApiError(code, first?.message));
+            } else if (!stopped) {
+              variables.afterSeq = null;
+              onResync?.();
+              setTimeout(start, 500);
+            }
+          });
+          return;
+        }
+        if (code === 'FORBIDDEN') {
           onError?.(new ApiError(code, first?.message));
-          if (code === 'UNAUTHENTICATED') checkSessionSoon();
           return;
         }
         // Anything else (server error, fatal close): try again shortly, resuming from afterSeq.
