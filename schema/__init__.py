@@ -21,6 +21,7 @@ from schema.families import FamiliesQuery
 from schema.cost import CostLimiter
 from schema.document_cache import DocumentCache
 from schema.fragments import FragmentDepthLimiter
+from schema.inputs import guard_inputs
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -103,3 +104,5 @@ schema = Schema(
     ],
     execution_context_class=SharedEventExecutionContext,
 )
+# Every argument is checked (bounded, without control characters, ids well formed) before its resolver runs.
+guard_inputs(schema._schema)
