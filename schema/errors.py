@@ -16,8 +16,9 @@ _BAD_VALUE = re.compile(
 )
 
 
-# A value graphql-core or a scalar quotes back in its message ('…' or "…"), when longer than an excerpt.
-_QUOTED = re.compile(r"'([^'\"]{41,})'|\"([^'\"]{41,})\"")
+# A value graphql-core or a scalar quotes back in its message ('…' or "…"), when longer than an excerpt;
+# not starting or ending in a space, so the text between two quoted values is not taken for one.
+_QUOTED = re.compile(r"'([^'\"\s][^'\"]{39,}[^'\"\s])'|\"([^'\"\s][^'\"]{39,}[^'\"\s])\"")
 # Past this, a message quoting input is cut: ours quote through `excerpt`, graphql-core's may quote anything.
 MAX_MESSAGE = 500
 

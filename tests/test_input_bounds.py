@@ -243,6 +243,9 @@ def test_every_string_and_list_input_has_a_bound() -> None:
     assert all(isinstance(BOUNDS[c], Many) and BOUNDS[c].each for c in string_lists), string_lists  # type: ignore[union-attr]
     stale = sorted(set(BOUNDS) - set(strings) - set(lists))
     assert stale == [], f"BOUNDS names inputs the schema no longer has: {stale}"
+    # A new scalar (a JSON map, say) needs its own rule in schema/inputs.py: bounded in size and depth.
+    scalars = {t.name for t in SCHEMA.type_map.values() if isinstance(t, GraphQLScalarType)}
+    assert scalars == {"String", "ID", "Int", "Float", "Boolean", "Date", "DateTime"}, scalars
     # Every input is reachable from a root field, so the tests below send every one of them.
     assert set(strings) - set(targets()) <= {"Seeker.referrals.after"}
 
@@ -347,6 +350,44 @@ async def test_no_error_echoes_a_100_kb_value(api: Api, network: Network, db: Da
     ]:
         body = await api.raw(document, variables, as_=NAVIGATOR)
         assert body.get("errors") and len(json.dumps(body)) < 1000, json.dumps(body)[:300]
+
+
+def test_domain_messages_quote_an_excerpt_of_a_100_kb_value() -> None:
+    # Called directly, past the guard's bounds: the messages themselves must not echo it all.
+    from db.programs import Program
+    from resolvers.errors import BadInput
+    from resolvers.referrals import ScreenerAnswer, check_screener
+    from resolvers.seekers import normalize_email, normalize_phone
+    from schema.ids import pk_of
+
+    huge = "x" * 100_000
+    program = Program(screener=[{"key": "size", "label": "Size?", "required": True, "choices": ["1", "2"]}])
+    calls = {
+        "email": lambda: normalize_email(huge + "@@example"),
+        "phone": lambda: normalize_phone(huge),
+        "screener key": lambda: check_screener(program, [ScreenerAnswer(huge, "1")]),
+        "screener choice": lambda: check_screener(program, [ScreenerAnswer("size", huge)]),
+        "id of a type": lambda: pk_of(_raw_id("A" * 60 + ":1"), "Program", field="programId"),
+    }
+    for what, call in calls.items():
+        try:
+            call()
+        except BadInput as refused:
+            assert len(refused.message) < 200 and "x" * 41 not in refused.message, (what, refused.message[:300])
+        else:
+            raise AssertionError(f"{what} was accepted")
+
+
+async def test_graphql_core_messages_quote_an_excerpt(api: Api, network: Network) -> None:
+    huge = "Q" * 100_000
+    for document in (
+        "query($s: ReferralStatus) { inboundReferrals(status: $s) { totalCount } }",
+        "query($s: DateTime) { auditTrail(from: $s) { __typename } }",
+        "query($s: Int) { programs(first: $s) { __typename } }",
+    ):
+        error = _refusal(await _send(api, document, {"s": huge}, INTAKE))
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert len(error["message"]) < 300 and "Q" * 41 not in error["message"], error["message"][:300]
 
 
 def test_the_excerpt_helper_quotes_a_short_prefix() -> None:
