@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -362,7 +362,7 @@ def test_domain_messages_quote_an_excerpt_of_a_100_kb_value() -> None:
 
     huge = "x" * 100_000
     program = Program(screener=[{"key": "size", "label": "Size?", "required": True, "choices": ["1", "2"]}])
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "email": lambda: normalize_email(huge + "@@example"),
         "phone": lambda: normalize_phone(huge),
         "screener key": lambda: check_screener(program, [ScreenerAnswer(huge, "1")]),
