@@ -30,6 +30,7 @@ from graphql import (
     Undefined,
     get_named_type,
 )
+import httpx
 from sqlalchemy import func, select
 
 from db.accounts import Role
@@ -185,7 +186,12 @@ async def _send(api: Api, document: str, variables: dict[str, Any], as_: str | N
     headers = {"content-type": "application/json"}
     if as_:
         headers["authorization"] = f"Bearer {await api.token(as_)}"
-    response = await api.http.post("/graphql", content=body, headers=headers)
+    try:
+        response = await api.http.post("/graphql", content=body, headers=headers)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        # A pooled connection uvicorn closed as idle (5 s keep-alive) just as it was reused, which a
+        # loaded machine makes likely. Every request here is refused, so sending one twice is harmless.
+        response = await api.http.post("/graphql", content=body, headers=headers)
     assert response.status_code == 200, (document, response.status_code, response.text[:300])
     answer: dict[str, Any] = response.json()
     return answer
@@ -203,11 +209,14 @@ async def _subscribe(api: Api, document: str, variables: dict[str, Any], as_: st
 
 
 async def _batched(calls: list[Awaitable[Any]], width: int = 8) -> list[Any]:
-    """All of `calls`, `width` at a time: one server, a few connections."""
-    results: list[Any] = []
-    for start in range(0, len(calls), width):
-        results += await asyncio.gather(*calls[start : start + width])
-    return results
+    """All of `calls`, at most `width` at a time: one server, a few connections kept busy."""
+    gate = asyncio.Semaphore(width)
+
+    async def one(call: Awaitable[Any]) -> Any:
+        async with gate:
+            return await call
+
+    return await asyncio.gather(*(one(c) for c in calls))
 
 
 async def _answer(api: Api, target: Target, value: Any, as_: str | None = None) -> dict[str, Any]:
