@@ -46,7 +46,7 @@ from resolvers.policy.capabilities import Capability
 from resolvers.referrals import open_referral_in, update_status_in
 from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
-from resolvers.text import bounded_text
+from resolvers.text import bounded_text, excerpt
 from resolvers.seekers import normalize_email, normalize_phone
 from resolvers.viewer import Viewer
 
@@ -442,7 +442,7 @@ def hud_code_list(list_id: str) -> dict[int, str]:
     """One of HUD's code lists that the project holds (db/hmis/lists.csv), for pickers."""
     if list_id not in hud.lists():
         known = ", ".join(sorted(hud.lists()))
-        raise BadInput(f"“{list_id[:20]}” is not a HUD code list Referloop holds; these are: {known}.", field="list")
+        raise BadInput(f"“{excerpt(list_id)}” is not a HUD code list Referloop holds; these are: {known}.", field="list")
     return hud.codes(list_id)
 
 

@@ -33,6 +33,7 @@ from resolvers.policy import referrals as referral_policy
 from resolvers.policy import seekers as seeker_policy
 from resolvers.runtime import Runtime
 from resolvers.viewer import Viewer
+from resolvers.text import excerpt
 
 # HUD project types (2.02.6) that house people, and so record a housing move-in date (3.20).
 HOUSING_PROJECT_TYPES = frozenset({3, 9, 10, 13})
@@ -152,7 +153,7 @@ async def create_enrollment_in(session: AsyncSession, viewer: Viewer, new: NewEn
         )
     coc = new.enrollment_coc.strip().upper() if new.enrollment_coc and new.enrollment_coc.strip() else None
     if coc is not None and not COC_CODE.fullmatch(coc):
-        raise BadInput(f"“{new.enrollment_coc}” is not a CoC code like CA-600.", field="enrollmentCoc")
+        raise BadInput(f"“{excerpt(new.enrollment_coc)}” is not a CoC code like CA-600.", field="enrollmentCoc")
     if coc is not None and await session.scalar(select(ContinuumOfCare.id).where(ContinuumOfCare.code == coc)) is None:
         raise BadInput(
             f"{coc} is not a Continuum of Care Referloop knows; give the code of the CoC the household entered in.",

@@ -44,6 +44,7 @@ from resolvers.policy.enrollments import programs_in_coc
 from resolvers.runtime import Runtime
 from resolvers.seekers import GENDER_COLUMNS, RACE_COLUMNS
 from resolvers.viewer import Viewer
+from resolvers.text import excerpt
 
 SOFTWARE = "Referloop"
 CSV_VERSION = "FY2024"
@@ -433,7 +434,7 @@ async def _export(db: Database, viewer: Viewer, *, coc_code: str, start: date, e
     async with db.read() as session:
         coc = await session.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == coc_code))
         if coc is None:
-            raise NotFound(f"There is no CoC with the code “{coc_code}”.")
+            raise NotFound(f"There is no CoC with the code “{excerpt(coc_code)}”.")
         export = await build_hmis_export(session, coc, start=start, end=end, exported_at=exported_at, export_id=export_id)
     async with db.write() as session:
         recorded = await record_event(

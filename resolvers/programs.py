@@ -15,6 +15,7 @@ from resolvers.errors import BadInput, NotFound
 from resolvers.pagination import Page, keyset_page
 from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
+from resolvers.text import excerpt
 
 PROGRAM_LOAD = (
     joinedload(Program.organization),
@@ -52,7 +53,7 @@ async def search_programs(
     if postal_code is not None:
         code = postal_code.strip()
         if not POSTAL_CODE.match(code):
-            raise BadInput(f"“{postal_code}” is not a 5-digit ZIP code.", field="postalCode")
+            raise BadInput(f"“{excerpt(postal_code)}” is not a 5-digit ZIP code.", field="postalCode")
         served_somewhere = exists().where(ProgramServiceArea.program_id == Program.id)
         served_here = exists().where(ProgramServiceArea.program_id == Program.id, ProgramServiceArea.postal_code == code)
         stmt = stmt.where(or_(~served_somewhere, served_here))

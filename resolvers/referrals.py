@@ -45,6 +45,7 @@ from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
 from resolvers.seekers import NewSeeker, Profile, accessible_seeker, build_seeker, check_reachable, profiles_of
 from resolvers.viewer import Viewer
+from resolvers.text import bounded_text, excerpt
 
 T = TypeVar("T")
 
@@ -138,7 +139,7 @@ def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[
     given: dict[str, str] = {}
     for answer in answers:
         if answer.key not in questions:
-            raise BadInput(f"“{answer.key}” is not one of this program's screening questions.", field="screenerAnswers")
+            raise BadInput(f"“{excerpt(answer.key)}” is not one of this program's screening questions.", field="screenerAnswers")
         given[answer.key] = answer.value.strip()
     checked = []
     for key, question in questions.items():
@@ -150,19 +151,11 @@ def check_screener(program: Program, answers: Sequence[ScreenerAnswer]) -> list[
         choices = question.get("choices") or []
         if choices and value not in choices:
             raise BadInput(
-                f"“{value}” is not an option for “{question['label']}”; choose one of: {', '.join(choices)}.",
+                f"“{excerpt(value)}” is not an option for “{question['label']}”; choose one of: {', '.join(choices)}.",
                 field="screenerAnswers",
             )
         checked.append({"key": key, "label": question["label"], "value": value})
     return checked
-
-
-def _clean_text(value: str | None, *, limit: int, what: str) -> str | None:
-    if value is None or not value.strip():
-        return None
-    if len(value) > limit:
-        raise BadInput(f"The {what} is too long ({limit} characters at most).")
-    return value.strip()
 
 
 async def load_referral(session: AsyncSession, referral_id: int) -> Referral | None:
@@ -223,9 +216,12 @@ async def create_referral_in(
                 field="consent",
             )
         answers = check_screener(program, new.screener_answers)
-    comment = _clean_text(new.comment, limit=COMMENT_MAX_LENGTH, what="comment")
-    override = _clean_text(
-        new.override_duplicate_reason, limit=OVERRIDE_REASON_MAX_LENGTH, what="reason for referring again"
+    comment = bounded_text(new.comment, limit=COMMENT_MAX_LENGTH, what="comment", field="comment")
+    override = bounded_text(
+        new.override_duplicate_reason,
+        limit=OVERRIDE_REASON_MAX_LENGTH,
+        what="reason for referring again",
+        field="overrideDuplicateReason",
     )
     seeker = await _resolve_seeker(session, viewer, new)
     preference = new.contact_preference or seeker.contact_preference
@@ -362,7 +358,7 @@ async def update_status_in(
     undo: bool = False,
 ) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
-    note = _clean_text(note, limit=NOTE_MAX_LENGTH, what="note")
+    note = bounded_text(note, limit=NOTE_MAX_LENGTH, what="note", field="note")
     if undo:
         # policy.undo_status: one's own latest change, within policy.UNDO_SECONDS.
         restored = policy.undo_status(viewer, referral, utcnow())
@@ -425,7 +421,7 @@ async def add_comment_in(
     referral = await _visible_referral(session, viewer, referral_id)
     if not policy.may(viewer, policy.Action.COMMENT, referral):
         raise Forbidden("You can see this referral but not comment on it.")
-    text = _clean_text(body, limit=COMMENT_MAX_LENGTH, what="comment")
+    text = bounded_text(body, limit=COMMENT_MAX_LENGTH, what="comment", field="body")
     if text is None:
         raise BadInput("Write something in the comment first.", field="body")
     now = utcnow()

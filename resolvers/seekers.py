@@ -26,6 +26,7 @@ from resolvers.policy.capabilities import Capability
 from resolvers.runtime import Runtime
 from resolvers.search import every_word_matches
 from resolvers.viewer import Viewer
+from resolvers.text import excerpt
 
 PROFILE_LOOKUP_LIMIT = 300
 DEFAULT_REGION = "US"
@@ -60,7 +61,7 @@ def normalize_email(email: str | None) -> str | None:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise BadInput(f"The email address “{email}” is not valid: {error}", field="email") from None
+        raise BadInput(f"The email address “{excerpt(email)}” is not valid: {excerpt(error, 200)}", field="email") from None
 
 
 def normalize_phone(phone: str | None) -> str | None:
@@ -72,7 +73,7 @@ def normalize_phone(phone: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise BadInput(f"The phone number “{phone}” is not a valid phone number.", field="phone")
+        raise BadInput(f"The phone number “{excerpt(phone)}” is not a valid phone number.", field="phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

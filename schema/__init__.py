@@ -22,6 +22,7 @@ from schema.cost import CostLimiter
 from schema.document_cache import DocumentCache
 from schema.fragments import FragmentDepthLimiter
 from schema.fresh_viewer import FreshViewer
+from schema.inputs import guard_inputs
 from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -106,3 +107,5 @@ schema = Schema(
     ],
     execution_context_class=SharedEventExecutionContext,
 )
+# Every argument is checked (bounded, without control characters, ids well formed) before its resolver runs.
+guard_inputs(schema._schema)

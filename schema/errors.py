@@ -8,11 +8,28 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from resolvers.errors import DomainError
+from resolvers.text import excerpt
 
 # graphql-core's wording when a value does not fit its type, in a literal or in a variable.
 _BAD_VALUE = re.compile(
     r"got invalid value|has invalid value|does not exist in '|Expected value of type|Expected type|cannot represent"
 )
+
+
+# A value graphql-core or a scalar quotes back in its message ('…' or "…"), when longer than an excerpt;
+# not starting or ending in a space, so the text between two quoted values is not taken for one.
+_QUOTED = re.compile(r"'([^'\"\s][^'\"]{39,}[^'\"\s])'|\"([^'\"\s][^'\"]{39,}[^'\"\s])\"")
+# Past this, a message quoting input is cut: ours quote through `excerpt`, graphql-core's may quote anything.
+MAX_MESSAGE = 500
+
+
+def _shortened(message: str) -> str:
+    """The message with any long quoted value cut to an excerpt, and what cannot be encoded replaced."""
+    short = _QUOTED.sub(lambda m: "'" + excerpt(m[1]) + "'" if m[1] is not None else '"' + excerpt(m[2]) + '"', message)
+    if len(short) > MAX_MESSAGE:
+        short = short[:MAX_MESSAGE] + "…"
+    # A lone surrogate (JSON may carry one in a variable) cannot be written out as UTF-8.
+    return short.encode("utf-8", "replace").decode()
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -26,6 +43,8 @@ def is_client_error(error: GraphQLError) -> bool:
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:
+    if not isinstance(error.original_error, DomainError):
+        error.message = _shortened(error.message)
     if (error.extensions or {}).get("code"):
         return error
     if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):

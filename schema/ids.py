@@ -8,6 +8,7 @@ import re
 import strawberry
 
 from resolvers.errors import BadInput
+from resolvers.text import excerpt
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -21,9 +22,10 @@ MAX_PK = 2**31 - 1  # row ids are INTEGER columns (32 bits on PostgreSQL); beyon
 _DECODED = re.compile(r"([A-Za-z][A-Za-z0-9]*):([1-9][0-9]{0,18})")
 
 
-def parse_global_id(value: str) -> tuple[str, int]:
+def parse_global_id(value: str, *, field: str | None = None) -> tuple[str, int]:
+    where = {"field": field} if field else {}
     if len(value) > MAX_ID_LENGTH or not value.isascii():
-        raise BadInput("That is not a valid id.")
+        raise BadInput("That is not a valid id.", **where)
     try:
         padded = value + "=" * (-len(value) % 4)
         # validate=True: without it, characters outside the alphabet are silently dropped.
@@ -32,15 +34,15 @@ def parse_global_id(value: str) -> tuple[str, int]:
         decoded = ""
     match = _DECODED.fullmatch(decoded)
     if match is None or int(match[2]) > MAX_PK:
-        raise BadInput(f"“{value}” is not a valid id.")
+        raise BadInput(f"“{excerpt(value)}” is not a valid id.", **where)
     return match[1], int(match[2])
 
 
 def pk_of(value: str, type_name: str, *, field: str) -> int:
     """The row id behind a global id that must name `type_name`."""
-    kind, pk = parse_global_id(value)
+    kind, pk = parse_global_id(value, field=field)
     if kind != type_name:
-        raise BadInput(f"`{field}` must be the id of a {type_name}, not of a {kind}.", field=field)
+        raise BadInput(f"`{field}` must be the id of a {type_name}, not of a {excerpt(kind)}.", field=field)
     return pk
 
 

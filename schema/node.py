@@ -10,6 +10,7 @@ from resolvers.errors import NotFound
 from resolvers.programs import get_program
 from resolvers.referrals import get_referral
 from resolvers.seekers import get_seeker
+from resolvers.text import excerpt
 from schema.context import Info, require_viewer, runtime_of
 from schema.coordinated_entry import CeEventType, VacancyType
 from schema.enrollments import EnrollmentType
@@ -38,4 +39,4 @@ class NodeQuery:
             return CeEventType.of(await ce.get_ce_event(runtime, viewer, pk))
         if type_name == "Vacancy":
             return VacancyType.of(await ce.get_vacancy(runtime, viewer, pk))
-        raise NotFound(f"No {type_name} can be fetched by id.")
+        raise NotFound(f"No {excerpt(type_name)} can be fetched by id.")
