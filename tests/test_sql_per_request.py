@@ -41,10 +41,12 @@ query { wallboard(cocCode: "XX-500") { changesToday(first: 100) { seq referral {
 
 async def _seed(runtime: Runtime, network: Network, numbers: range) -> None:
     """A live referral of a new person per number, and for each a second one, to the clinic (the pantry's staff cannot see it)."""
-    async with runtime.db.write() as session:
+    async with runtime.db.read() as session:
         navigator = await load_viewer(session, 1)
-        assert navigator is not None and navigator.email == NAVIGATOR
-        for n in numbers:
+    assert navigator is not None and navigator.email == NAVIGATOR
+    for n in numbers:
+        # A transaction each: one session holding them all would reload ever more on every referral.
+        async with runtime.db.write() as session:
             first = await create_referral_in(
                 session, navigator, pantry_referral(network, n, contact_preference=ContactPreference.EMAIL, comment="Hi")
             )
