@@ -82,8 +82,8 @@ class Settings:
     graphql_body_limit: int = 1024 * 1024
     # The rate of operation cost per caller (resolvers/rate_limit.py; README, "Limits"): a bucket of
     # `burst` refilled at `per_second`, per signed-in user, else per client address; burst 0: no limit.
-    rate_limit_worker_burst: float = 2_000_000
-    rate_limit_worker_per_second: float = 40_000
+    rate_limit_worker_burst: float = 1_500_000
+    rate_limit_worker_per_second: float = 15_000
     rate_limit_seeker_burst: float = 500_000
     rate_limit_seeker_per_second: float = 5_000
     rate_limit_signed_out_burst: float = 50_000

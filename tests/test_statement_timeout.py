@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import resolvers.live.outbox
 import resolvers.referrals
 from db.engine import Database, is_statement_timeout
 from db.referrals import Referral
@@ -64,7 +65,7 @@ async def test_a_request_whose_statement_runs_too_long_answers_timeout(
     api: Api, network: Network, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through a test-only slow path: the inbound page's first statement made slow."""
-    original = resolvers.referrals.latest_seq
+    original = resolvers.live.outbox.latest_seq
 
     async def slow_latest_seq(session: AsyncSession) -> int:
         await session.execute(slow_statement(db))
