@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from db.accounts import Role, User
+from db.engine import Database
 from db.seekers import ContactPreference
 from db.settings import Settings
 from resolvers.referrals import NewReferral, create_referral_in
@@ -175,3 +176,30 @@ async def test_each_pushed_event_loads_its_lists_afresh_for_each_audience(api: A
 def test_the_attack_shapes_are_the_largest_the_budget_allows() -> None:
     assert cost(PEOPLE_ATTACK) <= BUDGET < cost(PEOPLE_ATTACK.replace("referrals(first: 5)", "referrals(first: 6)"))
     assert cost(INBOUND_ATTACK) <= BUDGET < cost(INBOUND_ATTACK.replace("first: 73", "first: 74"))
+
+
+ENROLLMENTS = """
+query { enrollments(first: 50) { edges { node { id seeker { id firstName email } household { id seeker { id firstName } } } } } }
+"""
+
+
+async def test_enrollments_load_their_people_and_households_in_one_batch(
+    api: Api, network: Network, db: Database, settings: Settings
+) -> None:
+    from tests.test_enrollments import CLINIC, ENROLL, _household, _housing
+
+    await _housing(db, network)
+    runtime = Runtime.create(settings)
+    clinic = await _viewer(runtime, CLINIC)
+    counts, sizes = [], []
+    for households in (1, 4):
+        while len(sizes) < households:
+            await api.gql(ENROLL, {"input": await _household(api, network)}, as_=CLINIC)
+            sizes.append(1)
+        count, data = await _statements(runtime, clinic, ENROLLMENTS)
+        edges = data["enrollments"]["edges"]
+        assert len(edges) == 2 * households and all(len(e["node"]["household"]) == 2 for e in edges)
+        assert all(e["node"]["seeker"]["firstName"] in ("Ana", "Leo") for e in edges)
+        counts.append(count)
+    await runtime.db.dispose()
+    assert counts[0] == counts[1], counts
