@@ -191,7 +191,8 @@ async def test_enrollments_load_their_people_and_households_in_one_batch(
     await _housing(db, network)
     runtime = Runtime.create(settings)
     clinic = await _viewer(runtime, CLINIC)
-    counts, sizes = [], []
+    counts: list[int] = []
+    sizes: list[int] = []
     for households in (1, 4):
         while len(sizes) < households:
             await api.gql(ENROLL, {"input": await _household(api, network)}, as_=CLINIC)
