@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python -m bench.coordinated_entry
 	$(BIN)/python -m bench.performance
 	$(BIN)/python -m bench.case_fanout
+	$(BIN)/python -m bench.hostile
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

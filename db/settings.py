@@ -92,6 +92,16 @@ class Settings:
     link_ttl_seconds: int = 14 * 24 * 3600
     # The largest /graphql request body, in bytes (HTTP 413 above it); GRAPHQL_BODY_LIMIT.
     graphql_body_limit: int = 1024 * 1024
+    # The rate of operation cost per caller (resolvers/rate_limit.py; README, "Limits"): a bucket of
+    # `burst` refilled at `per_second`, per signed-in user, else per client address; burst 0: no limit.
+    rate_limit_worker_burst: float = 1_500_000
+    rate_limit_worker_per_second: float = 15_000
+    rate_limit_seeker_burst: float = 500_000
+    rate_limit_seeker_per_second: float = 5_000
+    rate_limit_signed_out_burst: float = 50_000
+    rate_limit_signed_out_per_second: float = 500
+    # No single SQL statement runs longer (PostgreSQL statement_timeout, SQLite interrupts); 0: no limit.
+    statement_timeout_seconds: float = 5.0
 
     @property
     def is_development(self) -> bool:
@@ -145,6 +155,16 @@ class Settings:
             "notifications_worker": env.get("NOTIFICATIONS_WORKER", "1") != "0",
             "notification_max_attempts": int(env.get("NOTIFICATION_MAX_ATTEMPTS", cls.notification_max_attempts)),
             "graphql_body_limit": int(env.get("GRAPHQL_BODY_LIMIT", cls.graphql_body_limit)),
+            "statement_timeout_seconds": float(env.get("STATEMENT_TIMEOUT_SECONDS", cls.statement_timeout_seconds)),
         }
+        for name in (
+            "rate_limit_worker_burst",
+            "rate_limit_worker_per_second",
+            "rate_limit_seeker_burst",
+            "rate_limit_seeker_per_second",
+            "rate_limit_signed_out_burst",
+            "rate_limit_signed_out_per_second",
+        ):
+            values[name] = float(env.get(name.upper(), getattr(cls, name)))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -369,16 +369,21 @@ async def list_enrollments(
     return page
 
 
-async def household_of(runtime: Runtime, viewer: Viewer, enrollment: Enrollment) -> list[Enrollment]:
-    """Everyone enrolled with this person (themselves included), where the viewer may see the household."""
-    if not policy.RULES.granted(viewer, policy.RULES.fields[policy.Field.HOUSEHOLD], enrollment, facts_of(enrollment)):
-        return []
-    async with runtime.db.read() as session:
-        rows = list(
-            await session.scalars(
-                _with_program().where(Enrollment.household_id == enrollment.household_id).order_by(Enrollment.id)
+async def households_of(runtime: Runtime, viewer: Viewer, enrollments: Sequence[Enrollment]) -> dict[int, list[Enrollment]]:
+    """Everyone enrolled with each of these people (themselves included), by enrollment id, where the viewer
+    may see the household: one SELECT and one audit INSERT for all."""
+    field = policy.RULES.fields[policy.Field.HOUSEHOLD]
+    shown = [e for e in enrollments if policy.RULES.granted(viewer, field, e, facts_of(e))]
+    households: dict[int, list[Enrollment]] = {}
+    if shown:
+        async with runtime.db.read() as session:
+            rows = await session.scalars(
+                _with_program().where(Enrollment.household_id.in_({e.household_id for e in shown})).order_by(Enrollment.id)
             )
-        )
-    await audit.record_read(runtime.db, viewer, [_touch(e) for e in rows])
-    return rows
+            for row in rows.unique():
+                households.setdefault(row.household_id, []).append(row)
+        read = {row.id: row for e in shown for row in households.get(e.household_id, [])}
+        await audit.record_read(runtime.db, viewer, [_touch(e) for e in read.values()])
+    shown_ids = {e.id for e in shown}
+    return {e.id: households.get(e.household_id, []) if e.id in shown_ids else [] for e in enrollments}
 

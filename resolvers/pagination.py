@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 import math
 from datetime import date, datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Enum, Float, Integer, Select, String, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Date, Enum, Float, Integer, Select, String, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -174,6 +174,47 @@ async def keyset_page(
     has_next = len(rows) > first
     rows = rows[:first]
     return _page(rows, order, has_next_page=has_next, has_previous_page=bool(after))
+
+
+async def keyset_pages(
+    session: AsyncSession,
+    entity: Any,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    options: Sequence[Any] = (),
+    partition: InstrumentedAttribute[Any],
+    keys: Collection[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    first: int,
+    after: str | None,
+    descending: bool = True,
+) -> dict[Any, Page[Any]]:
+    """`keyset_page` for many parents at once: the page of `entity`'s rows for each `partition` value in `keys`.
+
+    Two statements (the numbered ids, then the rows with `options`), however many parents: what a
+    nested list's DataLoader calls. The cursor, the same for every parent, applies before numbering.
+    """
+    if not keys:
+        return {}
+    filters = [*where, partition.in_(list(keys))]
+    if after:
+        filters.append(_after(order, _decode(after, order), [descending] * len(order)))
+    ordering = [c.desc() if descending else c.asc() for c in order]
+    numbered = (
+        select(entity.id.label("id"), func.row_number().over(partition_by=partition, order_by=ordering).label("n"))
+        .where(*filters)
+        .subquery()
+    )
+    chosen = select(numbered.c.id).where(numbered.c.n <= first + 1)
+    stmt = select(entity).where(entity.id.in_(chosen)).options(*options).order_by(partition, *ordering)
+    rows = list((await session.scalars(stmt)).unique())
+    grouped: dict[Any, list[Any]] = {key: [] for key in keys}
+    for row in rows:
+        grouped[getattr(row, partition.key)].append(row)
+    return {
+        key: _page(found[:first], order, has_next_page=len(found) > first, has_previous_page=bool(after))
+        for key, found in grouped.items()
+    }
 
 
 def _page(items: list[T], order: Sequence[InstrumentedAttribute[Any]], *, has_next_page: bool, has_previous_page: bool) -> Page[T]:

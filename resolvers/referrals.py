@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 import enum
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -36,7 +36,7 @@ from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.notify.planning import plan_notifications
-from resolvers.pagination import Page, keyset_page
+from resolvers.pagination import Page, keyset_page, keyset_pages
 from resolvers.search import every_word_matches
 from resolvers.policy import capabilities, seekers as seeker_policy
 from resolvers.policy import referrals as policy
@@ -620,11 +620,24 @@ async def people_im_helping(
     )
 
 
-async def seeker_referrals(
-    runtime: Runtime, viewer: Viewer, *, seeker_id: int, first: int, after: str | None
-) -> Page[Referral]:
-    stmt = select(Referral).where(Referral.seeker_id == seeker_id, policy.where(viewer)).options(*REFERRAL_LOAD)
+async def referrals_of_seekers(
+    runtime: Runtime, viewer: Viewer, seeker_ids: Collection[int], *, first: int, after: str | None
+) -> dict[int, Page[Referral]]:
+    """A page of each seeker's referrals that the viewer may see, in a fixed number of statements however many seekers."""
+    if not seeker_ids:
+        return {}
     async with runtime.db.read() as session:
-        page = await keyset_page(session, stmt, order=REFERRAL_ORDER, first=first, after=after)
-    await _record_page(runtime, viewer, page)
-    return page
+        pages: dict[int, Page[Referral]] = await keyset_pages(
+            session,
+            Referral,
+            where=[policy.where(viewer)],
+            options=REFERRAL_LOAD,
+            partition=Referral.seeker_id,
+            keys=seeker_ids,
+            order=REFERRAL_ORDER,
+            first=first,
+            after=after,
+        )
+    # One INSERT for every referral the pages carry, as `_record_page` records one page.
+    await audit.record_read(runtime.db, viewer, [audit.referral_touch(viewer, r) for p in pages.values() for r in p.items])
+    return pages

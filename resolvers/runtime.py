@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from db.engine import Database
 from db.settings import Settings
 from resolvers.live.hub import LiveHub
 from resolvers.notify.delivery import DeliveryWorker
+from resolvers.rate_limit import CostBuckets, rates_of
 
 
 @dataclass
@@ -17,10 +18,15 @@ class Runtime:
     live: LiveHub
     # Sends notifications from this process unless NOTIFICATIONS_WORKER=0 (then `referloop worker` does).
     delivery: DeliveryWorker | None = None
+    # What each caller may still spend (resolvers/rate_limit.py), in this process.
+    rate_limits: CostBuckets = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate_limits = CostBuckets(rates_of(self.settings))
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        db = Database(settings.database_url, echo=settings.sql_echo)
+        db = Database(settings.database_url, echo=settings.sql_echo, statement_timeout=settings.statement_timeout_seconds)
         return cls(settings=settings, db=db, live=LiveHub(db, settings))
 
     async def start(self) -> None:

@@ -152,12 +152,15 @@ async def get_seeker(runtime: Runtime, viewer: Viewer, seeker_id: int) -> Profil
     return profile
 
 
-async def profile_of(runtime: Runtime, viewer: Viewer, seeker: Seeker) -> Profile:
-    """A loaded seeker as the viewer may see them (e.g. the person of an enrollment), recorded as read."""
+async def profiles_for(runtime: Runtime, viewer: Viewer, seekers: Sequence[Seeker]) -> list[Profile]:
+    """Loaded seekers (e.g. the people of enrollments) as the viewer may see them, recorded as read: the
+    policy's facts in one read and one audit INSERT for all of them."""
+    if not seekers:
+        return []
     async with runtime.db.read() as session:
-        profile = (await profiles_of(session, viewer, [seeker]))[0]
-    await audit.record_read(runtime.db, viewer, [audit.profile_touch(seeker.id, profile.fields)])
-    return profile
+        profiles = await profiles_of(session, viewer, seekers)
+    await audit.record_read(runtime.db, viewer, [audit.profile_touch(p.seeker.id, p.fields) for p in profiles])
+    return profiles
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from schema.audit import AuditQuery
 from schema.coordinated_entry import CoordinatedEntryMutation, CoordinatedEntryQuery, CoordinatedEntrySubscription
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery
 from schema.families import FamiliesQuery
+from schema.context import FreshLoaders
 from schema.cost import CostLimiter
 from schema.document_cache import DocumentCache
 from schema.fragments import FragmentDepthLimiter
@@ -91,6 +92,8 @@ schema = Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
+        # First: every other extension and every resolver sees the operation's own context.
+        FreshLoaders,
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),

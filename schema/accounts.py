@@ -116,7 +116,7 @@ class AccountMutation:
         switched = await switch_organization(
             runtime_of(info), viewer, organization_id=pk_of(organization_id, "Organization", field="organizationId")
         )
-        info.context.viewer = switched
+        info.context.set_viewer(switched)
         return ViewerType.from_viewer(switched)
 
     @mutation(

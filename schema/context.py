@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from resolvers.errors import DomainError, Unauthenticated
 from resolvers.runtime import Runtime
 from resolvers.viewer import Viewer
+from schema.loaders import Loaders
 
 
 @dataclass
@@ -28,6 +31,28 @@ class Context:
     socket_user_id: int | None = None
     # The viewer as each root field of the request acts, named for the audit log (see `operation_of`).
     acting_as: dict[str | int, tuple[object, Viewer]] = field(default_factory=dict)
+    # The websocket connection's context this one was made from (see `fresh`); None for the connection's own.
+    connection: Context | None = None
+    # The DataLoaders of one operation or subscription event (schema/loaders.py).
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.runtime)
+
+    def fresh(self) -> Context:
+        """A context for one operation, or one subscription event: the same caller, loaders of its own.
+
+        On a websocket `get_context` runs once per connection, and one connection runs several
+        operations at once; each gets its own copy (FreshLoaders), and so does each event of a
+        subscription (schema/sharing.py), so nothing loaded for one is reused by another.
+        """
+        return dataclasses.replace(self, connection=self.connection or self)
+
+    def set_viewer(self, viewer: Viewer) -> None:
+        """Who the caller is from now on, for this operation and the connection's next ones."""
+        self.viewer = viewer
+        if self.connection is not None:
+            self.connection.viewer = viewer
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
@@ -69,3 +94,17 @@ def require_viewer(info: Info) -> Viewer:
 
 def runtime_of(info: Info) -> Runtime:
     return info.context.runtime
+
+
+def loaders_of(info: Info) -> Loaders:
+    return info.context.loaders
+
+
+class FreshLoaders(SchemaExtension):
+    """Gives each operation its own context copy, and with it its own DataLoaders."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            self.execution_context.context = context.fresh()
+        yield

@@ -13,10 +13,17 @@ Fragments, inline fragments and variables are resolved; `@skip`/`@include` are i
 is an upper bound). An operation that costs more than its viewer's role may spend (`BUDGETS`) is
 refused before execution with `extensions.code` QUERY_TOO_COSTLY and the cost and budget in the
 message; no resolver runs.
+
+An operation within its budget is then charged to its caller's rate (resolvers/rate_limit.py): a
+token bucket per signed-in user, else per client address. When the bucket cannot pay, the operation
+is refused the same way with `extensions.code` RATE_LIMITED and `extensions.retryAfter` (seconds);
+over HTTP the answer is a 429 with a `Retry-After` header. A subscription is charged once, when it
+subscribes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -42,12 +49,16 @@ from graphql import (
     value_from_ast,
 )
 from graphql.pyutils import Undefined
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from db.accounts import Role
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+RATE_LIMITED = "RATE_LIMITED"
+# The longest wait a refusal names (a rate of 0 would otherwise say "never").
+MAX_RETRY_AFTER = 3600
 
 # How long a list without `first` is taken to be.
 LIST_SIZE = 10
@@ -172,7 +183,7 @@ def _variable_values(schema: GraphQLSchema, operation: OperationDefinitionNode, 
 
 
 class CostLimiter(SchemaExtension):
-    """Refuses, after validation and before execution, an operation over its viewer's budget."""
+    """Refuses, after validation and before execution, an operation over its viewer's budget or rate."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -195,8 +206,46 @@ class CostLimiter(SchemaExtension):
                         "(`first`) or fewer nested lists.",
                         extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "budget": budget},
                     )
-                if context.operation_type is OperationType.SUBSCRIPTION:
-                    raise error  # strawberry answers an error raised here as the subscription's only result
-                # A result set before execution is used instead of executing (queries and mutations).
-                context.result = ExecutionResult(data=None, errors=[error])
+                self._refuse(error)
+            else:
+                wait = _charge(context.context, viewer, cost)
+                if wait is not None:
+                    self._refuse(_rate_limited(context.context, wait))
         yield
+
+    def _refuse(self, error: GraphQLError) -> None:
+        context = self.execution_context
+        if context.operation_type is OperationType.SUBSCRIPTION:
+            raise error  # strawberry answers an error raised here as the subscription's only result
+        # A result set before execution is used instead of executing (queries and mutations).
+        context.result = ExecutionResult(data=None, errors=[error])
+
+
+def _caller(context: Any, viewer: Any) -> tuple[str, object]:
+    """Whose bucket pays: the signed-in user's, else the client address's."""
+    if viewer is not None and getattr(viewer, "user_id", None) is not None:
+        return ("user", viewer.user_id)
+    client = getattr(getattr(context, "request", None), "client", None)
+    return ("address", client.host if client is not None else None)
+
+
+def _charge(context: Any, viewer: Any, cost: int) -> float | None:
+    """Take the operation's cost from its caller's bucket: None if taken, else the seconds to wait."""
+    runtime = getattr(context, "runtime", None)
+    buckets = getattr(runtime, "rate_limits", None)
+    if buckets is None:
+        return None
+    wait: float | None = buckets.charge(_caller(context, viewer), getattr(viewer, "role", None), cost)
+    return wait
+
+
+def _rate_limited(context: Any, wait: float) -> GraphQLError:
+    seconds = max(1, math.ceil(min(wait, MAX_RETRY_AFTER)))
+    response = getattr(context, "response", None)
+    if isinstance(response, Response):  # over HTTP: refused before execution, a 429 that says when to retry
+        response.status_code = 429
+        response.headers["Retry-After"] = str(seconds)
+    return GraphQLError(
+        f"You have asked the server for a lot lately: try again in {seconds} s.",
+        extensions={"code": RATE_LIMITED, "retryAfter": seconds},
+    )

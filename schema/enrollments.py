@@ -13,14 +13,12 @@ from resolvers.enrollments import (
     NewMember,
     create_enrollment,
     exit_enrollment,
-    household_of,
     list_enrollments,
     record_move_in,
 )
 from resolvers.pagination import clamp_first
-from resolvers.seekers import profile_of
 from schema.connections import Connection
-from schema.context import Info, require_viewer, runtime_of
+from schema.context import Info, loaders_of, require_viewer, runtime_of
 from schema.fields import field, mutation
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
@@ -37,7 +35,7 @@ class EnrollmentType(Node):
 
     @field(description="The person enrolled, as the viewer may see them.")
     async def seeker(self, info: Info) -> SeekerType:
-        return SeekerType.from_profile(await profile_of(runtime_of(info), require_viewer(info), self.model.seeker))
+        return SeekerType.from_profile(await loaders_of(info).profile(require_viewer(info), self.model.seeker))
 
     @strawberry.field
     def program(self) -> ProgramType:
@@ -49,7 +47,7 @@ class EnrollmentType(Node):
 
     @field(description="Everyone in the household's enrollments, this one included.")
     async def household(self, info: Info) -> list[EnrollmentType]:
-        members = await household_of(runtime_of(info), require_viewer(info), self.model)
+        members = await loaders_of(info).household(require_viewer(info), self.model)
         return [EnrollmentType.from_model(m) for m in members]
 
     @strawberry.field

@@ -7,8 +7,25 @@ import re
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
+from db.engine import is_statement_timeout
 from resolvers.errors import DomainError
 from resolvers.text import excerpt
+
+TIMEOUT = "TIMEOUT"
+TIMED_OUT = (
+    "This request took too long and was stopped; nothing it was changing was saved. "
+    "Try again, or ask for less at once."
+)
+
+
+def _timed_out(error: GraphQLError) -> bool:
+    """A statement stopped by the statement timeout (db/engine.py), however deep in what the resolver raised."""
+    cause: BaseException | None = error.original_error
+    while cause is not None:
+        if is_statement_timeout(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 # graphql-core's wording when a value does not fit its type, in a literal or in a variable.
 _BAD_VALUE = re.compile(
@@ -68,7 +85,12 @@ class ErrorCodes(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        if _timed_out(error):
+            # Still masked (no SQL in the answer), but coded: the client may retry or ask for less.
+            masked.message = TIMED_OUT
+            masked.extensions = {"code": TIMEOUT}
+        else:
+            masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

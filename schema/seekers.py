@@ -12,7 +12,6 @@ from db.seekers import Seeker
 from resolvers.pagination import Page, clamp_first, first_page_of
 from resolvers.policy import referrals as referral_policy
 from resolvers.policy import seekers as seeker_policy
-from resolvers.referrals import seeker_referrals
 from resolvers.seekers import (
     ClientElements,
     Profile,
@@ -21,7 +20,7 @@ from resolvers.seekers import (
     update_my_contact_preference,
 )
 from schema.connections import Connection
-from schema.context import Info, require_viewer, runtime_of
+from schema.context import Info, loaders_of, require_viewer, runtime_of
 from schema.enums import ContactPreference
 from schema.fields import field, mutation
 from schema.ids import Node, pk_of, to_global_id
@@ -117,7 +116,7 @@ class SeekerType(Node):
         if self.prefetched_referrals is not None and after is None:
             page = first_page_of(self.prefetched_referrals, order=REFERRAL_ORDER, first=limit)
         else:
-            page = await seeker_referrals(runtime_of(info), viewer, seeker_id=self.model.id, first=limit, after=after)
+            page = await loaders_of(info).seeker_referrals(viewer, self.model.id, first=limit, after=after)
         return ReferralConnection.of(page, ReferralType.from_model)
 
 

@@ -19,6 +19,7 @@ from graphql.language import FieldNode, FragmentDefinitionNode, VariableNode
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.policy import audience
+from schema.context import Context
 
 
 class _VariableNames(Visitor):
@@ -57,6 +58,10 @@ def _copy(result: ExecutionResult) -> ExecutionResult:
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
+        # Every event is executed with DataLoaders of its own: a loader kept for the subscription's
+        # life would answer later events with what it loaded for the first.
+        if isinstance(executor.context_value, Context):
+            executor.context_value = executor.context_value.fresh()
         shared: dict[Any, Any] | None = getattr(payload, "shared_results", None)
         viewer = getattr(self.context_value, "viewer", None)
         if shared is None or viewer is None:
