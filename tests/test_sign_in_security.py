@@ -472,3 +472,23 @@ async def test_a_burst_of_sign_ins_does_not_delay_live_pushes(settings: Settings
                 break
         await dashboard.close()
     assert min(delay for delay, _, _ in rounds) < 0.100, rounds
+
+
+async def test_hostile_tokens_are_refused(api: Api, network: Network) -> None:
+    """Probes an attacker tries with a real token in hand: no signature, another user's id, a signed-out session."""
+    import jwt
+
+    token = await api.token(INTAKE)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    unsigned = jwt.encode(claims, None, algorithm="none")
+    assert code_of(await ask(api, unsigned)) == "UNAUTHENTICATED"
+    # The right key's signature over someone else's id with this session: the session is not theirs.
+    navigator_token = await api.token(NAVIGATOR)
+    navigator_id = jwt.decode(navigator_token, options={"verify_signature": False})["sub"]
+    borrowed = jwt.encode({**claims, "sub": navigator_id}, "test-secret-key-for-signing-tokens-000", algorithm="HS256")
+    assert code_of(await ask(api, borrowed)) == "UNAUTHENTICATED"
+    # Signing out and replaying the token, or a copy with a later expiry, gets nothing.
+    await api.http.post("/auth/logout", headers=bearer(token))
+    prolonged = jwt.encode({**claims, "exp": claims["exp"] + 3600}, "test-secret-key-for-signing-tokens-000", algorithm="HS256")
+    for replay in (token, prolonged):
+        assert code_of(await ask(api, replay)) == "UNAUTHENTICATED"
