@@ -61,7 +61,6 @@ REQUEST_ERRORS = {
     "a variable of the wrong type": ({"query": PROGRAM, "variables": {"id": 5.5}}, 422, ["BAD_USER_INPUT"]),
     "a required variable missing": ({"query": PROGRAM, "variables": {}}, 422, ["BAD_USER_INPUT"]),
     "an operation name that is not in the document": ({"query": "query A { __typename }", "operationName": "B"}, 422, None),
-    "two operations and no name": ({"query": "query A { __typename } query B { __typename }"}, 422, None),
 }
 
 
