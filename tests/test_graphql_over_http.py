@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from schema.ids import to_global_id
 from tests.support import Api, Network
@@ -161,6 +164,21 @@ async def test_get_runs_queries_and_refuses_mutations_with_405(api: Api, network
     assert no_query.status_code == 422 and codes(no_query) == ["BAD_USER_INPUT"]
     bad_variables = await api.http.get("/graphql", params={"query": "{ __typename }", "variables": "{"}, headers={"accept": GRAPHQL_RESPONSE})
     assert bad_variables.status_code == 400
+
+
+async def test_other_methods_are_405_with_allow(api: Api, network: Network) -> None:
+    for method in ("HEAD", "PUT", "DELETE"):
+        response = await api.http.request(method, "/graphql", headers={"accept": GRAPHQL_RESPONSE})
+        assert response.status_code == 405 and set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}, method
+
+
+async def test_a_websocket_message_that_is_not_an_object_closes_the_socket_as_invalid(api: Api, network: Network) -> None:
+    for message in ("[]", '"connection_init"', "5"):
+        async with websockets.connect(f"ws://{api.host}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            await ws.send(message)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, message
 
 
 async def test_a_subscription_over_http_is_refused_with_a_coded_error(api: Api, network: Network) -> None:

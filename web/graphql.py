@@ -62,6 +62,8 @@ def _refused(error: HTTPException) -> Response:
     """A refusal as a GraphQL response (errors and no data), which says so by its media type."""
     body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
     headers = error.headers if isinstance(error, Refusal) else {}
+    if error.status_code == 405:
+        headers = {"allow": "GET, POST", **headers}  # RFC 9110: a 405 names the methods that work
     # 406: the client reads neither of our types; JSON is the likelier to be of use to it.
     media_type = JSON if error.status_code == 406 else GRAPHQL_RESPONSE
     return Response(json.dumps(body), status_code=error.status_code, headers=headers, media_type=_json_content(media_type))
