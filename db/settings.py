@@ -24,8 +24,8 @@ def _default_secret() -> str:
     return path.read_text().strip()
 
 
-# Keys that are public (this repository's tests and benchmarks, the usual placeholders): a token
-# signed with one of them could be forged by anyone.
+# Keys published in this repository (its tests' and benchmarks'): a token signed with one of them
+# could be forged by anyone. Placeholders and keys of a few repeated characters are refused too.
 KNOWN_SECRETS = frozenset(
     {
         "test-secret-key-for-signing-tokens-000",
