@@ -24,6 +24,30 @@ def _default_secret() -> str:
     return path.read_text().strip()
 
 
+# Keys published in this repository (its tests' and benchmarks'): a token signed with one of them
+# could be forged by anyone. Placeholders and keys of a few repeated characters are refused too.
+KNOWN_SECRETS = frozenset(
+    {
+        "test-secret-key-for-signing-tokens-000",
+        "referloop-bench-secret-key-not-for-production-0123456789",
+    }
+)
+MIN_SECRET_BYTES = 32
+HOW_TO_MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def secret_key_problem(secret: str) -> str | None:
+    """Why a key cannot sign tokens in production, or None when it can."""
+    if not secret:
+        return "SECRET_KEY must be set outside development"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"SECRET_KEY is {len(secret.encode())} bytes long; production needs at least {MIN_SECRET_BYTES}"
+    lowered = secret.lower()
+    if secret in KNOWN_SECRETS or len(set(secret)) < 8 or any(word in lowered for word in ("change-me", "changeme", "change_me")):
+        return "SECRET_KEY is a published or placeholder value"
+    return None
+
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -103,6 +127,12 @@ class Settings:
     # No single SQL statement runs longer (PostgreSQL statement_timeout, SQLite interrupts); 0: no limit.
     statement_timeout_seconds: float = 5.0
 
+    def __post_init__(self) -> None:
+        # Development and tests sign with whatever they are given; a deployment refuses to start on a
+        # key that anyone could guess.
+        if not self.is_development and (problem := secret_key_problem(self.secret_key)) is not None:
+            raise RuntimeError(f"{problem}: set it to a long random value, e.g. the output of {HOW_TO_MAKE_A_SECRET}")
+
     @property
     def is_development(self) -> bool:
         return self.environment in {"development", "test"}
@@ -121,9 +151,7 @@ class Settings:
         env = os.environ
         environment = env.get("REFERLOOP_ENV", "development")
         secret = env.get("SECRET_KEY", "")
-        if not secret:
-            if environment not in {"development", "test"}:
-                raise RuntimeError("SECRET_KEY must be set outside development")
+        if not secret and environment in {"development", "test"}:
             secret = _default_secret()
         values: dict[str, object] = {
             "environment": environment,

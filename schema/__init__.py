@@ -28,6 +28,7 @@ from schema.errors import ErrorCodes, is_client_error
 from schema.node import NodeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.performance import PerformanceQuery
+from schema.production import ProductionMode
 from schema.programs import ProgramQuery
 from schema.referrals import ReferralMutation, ReferralQuery, ReferralSubscription
 from schema.seekers import SeekerMutation, SeekerQuery
@@ -99,6 +100,9 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
         FragmentDepthLimiter,
+        # Outside development: no introspection, no suggested names (schema/production.py). Before
+        # DocumentCache, so that the cache keeps errors as validation made them.
+        ProductionMode,
         # Dashboards send the same few documents over and over; identical documents also let
         # subscription events be executed once per audience (schema/sharing.py).
         # Bounded by size as well as count (schema/document_cache.py).

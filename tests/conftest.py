@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import shutil
@@ -10,13 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, create_engine, text
 
 from db import migrate
 from db.engine import Database
 from db.settings import Settings
-from tests.support import Api, Network, build_network
+from tests.support import Api, Network, build_network, serve
 from web.app import create_app
 
 
@@ -94,17 +92,8 @@ async def network(db: Database) -> Network:
 
 @pytest.fixture
 async def server(settings: Settings, network: Network) -> AsyncIterator[str]:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield f"127.0.0.1:{port}"
-    instance.should_exit = True
-    await asyncio.wait_for(task, timeout=10)
+    async with serve(create_app(settings)) as host:
+        yield host
 
 
 @pytest.fixture

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import uvicorn
 import websockets
 from argon2 import PasswordHasher
+from starlette.types import ASGIApp
 from websockets.typing import Subprotocol
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
@@ -136,6 +139,23 @@ def pantry_referral(
         comment=comment,
         screener_answers=[ScreenerAnswer("household_size", "4"), ScreenerAnswer("has_income", "No")],
     )
+
+
+@asynccontextmanager
+async def serve(app: ASGIApp, **config: Any) -> AsyncIterator[str]:
+    """The app under uvicorn on a free loopback port, as "127.0.0.1:<port>"; `config` goes to uvicorn.Config."""
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **config))
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = instance.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
 
 
 class GraphQLErrors(AssertionError):

@@ -317,7 +317,7 @@ async def test_seeding_an_empty_database_with_if_empty_seeds(development: None, 
 
 async def test_refuses_outside_development(monkeypatch: pytest.MonkeyPatch, empty_db: Database) -> None:
     monkeypatch.setenv("REFERLOOP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SECRET_KEY", "a-production-key-long-and-random-enough-Qz8w")
     with pytest.raises(RuntimeError, match="development"):
         await seed_demo(empty_db)
     with pytest.raises(RuntimeError, match="development"):

@@ -21,12 +21,17 @@ from web.auth import login, logout
 from web.dashboards import dashboard
 from web.exports import hmis_csv
 from web.graphql import GraphQLEndpoint
+from web.headers import SecurityHeaders
 from web.limits import LOGIN_BODY_LIMIT, BodyLimit
 from web.links import status_link
 
 
 async def healthz(request: Request) -> JSONResponse:
     runtime: Runtime = request.state.runtime
+    if not runtime.settings.is_development:
+        # A deployment's load balancer needs to know it answers, and no one outside more than that.
+        return JSONResponse({"ok": True})
+    # The browser tests and benchmarks wait on these.
     return JSONResponse({"ok": True, "lastSeq": runtime.live.last_seq, "subscribers": runtime.live.subscriber_count})
 
 
@@ -52,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await runtime.stop()
 
-    graphql = GraphQLEndpoint()
+    graphql = GraphQLEndpoint(graphiql=settings.is_development)
     return Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/exports/hmis-csv", hmis_csv, methods=["GET"]),
             Route("/{path:path}", dashboard, methods=["GET", "HEAD"]),
         ],
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )
 

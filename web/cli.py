@@ -243,7 +243,17 @@ def _serve(args: argparse.Namespace) -> None:
     # The app reads its settings from the environment: links in messages follow the address served
     # (db.settings.public_url_from), unless PUBLIC_URL says otherwise.
     os.environ["HOST"], os.environ["PORT"] = args.host, str(args.port)
-    uvicorn.run("web.app:app", host=args.host, port=args.port, proxy_headers=False, log_level="info")
+    # Behind a reverse proxy that ends TLS, --forwarded-allow-ips names it: uvicorn then takes the
+    # scheme (and client address) from its X-Forwarded-* headers, and only from it (web/headers.py
+    # sends HSTS once the scheme is https). Without the option no forwarded header is believed.
+    uvicorn.run(
+        "web.app:app",
+        host=args.host,
+        port=args.port,
+        proxy_headers=args.forwarded_allow_ips is not None,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level="info",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -256,6 +266,11 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="serve the API and the dashboards")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses of the reverse proxy whose X-Forwarded-Proto and -For to trust",
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser("docs", help="print the policy's tables into docs/architecture.md").set_defaults(run=_docs)
     worker = commands.add_parser(

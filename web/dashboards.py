@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 DIST = Path(__file__).resolve().parent / "dist"
 
 NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Referloop</title>
-<body style="font-family:system-ui;margin:3rem"><h1>Referloop</h1>
+<body><h1>Referloop</h1>
 <p>The dashboards have not been built. <code>make run</code> builds them; the API is at
 <a href="/graphql">/graphql</a>.</p></body></html>"""
 
@@ -22,6 +22,9 @@ async def dashboard(request: Request) -> Response:
         # Hashed asset names never change content, so browsers may keep them.
         cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
         return FileResponse(candidate, headers={"cache-control": cache})
+    if path.startswith("assets/"):
+        # A file of an older (or newer) build: the page must not get index.html in its place.
+        return PlainTextResponse("Not Found", status_code=404)
     index = DIST / "index.html"
     if index.is_file():
         return FileResponse(index, headers={"cache-control": "no-cache"})

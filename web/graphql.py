@@ -1,28 +1,111 @@
-"""The GraphQL endpoint: HTTP, graphql-transport-ws, and who the caller is on each."""
+"""The GraphQL endpoint: HTTP (GraphQL over HTTP), graphql-transport-ws, and who the caller is on each.
+
+Over HTTP the answer follows the GraphQL over HTTP draft: the client's Accept picks
+`application/graphql-response+json` or `application/json` (406 if neither); a request that never
+reached execution (not JSON, not a GraphQL request, a document that does not parse or validate,
+variables that do not fit, over the cost budget) has no `data` and a 4xx status; once execution
+started the answer is 200, whatever errors its fields raised. README.md, "GraphQL over HTTP".
+"""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, cast, overload
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
-from strawberry.types.unset import UnsetType
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.accounts import viewer_for_token
 from resolvers.errors import DomainError, RateLimited
 from resolvers.runtime import Runtime
 from schema import schema
 from schema.context import Context
+from web.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
+
+# A request error's status by its code; any other code (validation, variables, cost) is 422.
+REQUEST_ERROR_STATUS = {
+    "GRAPHQL_PARSE_FAILED": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "RATE_LIMITED": 429,
+    "INTERNAL_SERVER_ERROR": 500,
+}
+# GraphiQL comes from a CDN with inline scripts: development only, and only on its own page.
+GRAPHIQL_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; "
+    "font-src 'self' data: https://unpkg.com; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class Refusal(HTTPException):
+    """A request refused before any GraphQL ran, with the headers its status needs."""
+
+    def __init__(self, status_code: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, reason)
+        self.headers = headers or {}
+
+
+def _json_content(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def _refused(error: HTTPException) -> Response:
+    """A refusal as a GraphQL response (errors and no data), which says so by its media type."""
+    body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+    headers = error.headers if isinstance(error, Refusal) else {}
+    if error.status_code == 405:
+        headers = {"allow": "GET, POST", **headers}  # RFC 9110: a 405 names the methods that work
+    # 406: the client reads neither of our types; JSON is the likelier to be of use to it.
+    media_type = JSON if error.status_code == 406 else GRAPHQL_RESPONSE
+    return Response(json.dumps(body), status_code=error.status_code, headers=headers, media_type=_json_content(media_type))
+
+
+def _load_json(data: str | bytes) -> object:
+    try:
+        return json.loads(data)
+    except (RecursionError, UnicodeDecodeError) as error:
+        # A JSONDecodeError is what both the HTTP view and the websocket handler refuse cleanly.
+        raise json.JSONDecodeError(f"not a JSON document we can read ({type(error).__name__})", "", 0) from None
+
+
+def _request_data(data: object) -> GraphQLRequestData:
+    """The body (or query string) as a GraphQL-over-HTTP request: 422 when it is not one."""
+    if not isinstance(data, dict):
+        raise Refusal(422, 'The request must be a JSON object, like {"query": "{ viewer { id } }"}.')
+    query, variables, operation_name, extensions = (data.get(k) for k in ("query", "variables", "operationName", "extensions"))
+    if not isinstance(query, str):
+        raise Refusal(422, "The request's `query` must be a string: the GraphQL document.")
+    if not isinstance(variables, (dict, type(None))):
+        raise Refusal(422, "The request's `variables` must be an object.")
+    if not isinstance(operation_name, (str, type(None))):
+        raise Refusal(422, "The request's `operationName` must be a string.")
+    if not isinstance(extensions, (dict, type(None))):
+        raise Refusal(422, "The request's `extensions` must be an object.")
+    return GraphQLRequestData(query=query, variables=variables, operation_name=operation_name, extensions=extensions)
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Refused before execution: no data, and no error belongs to a field (field errors have a path)."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(not error.path for error in errors)
 
 
 # The close code for a connection refused for being one too many (graphql-transport-ws uses 4429 for
@@ -56,9 +139,10 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 class GraphQLEndpoint(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = _TransportWSHandler
 
-    def __init__(self) -> None:
+    def __init__(self, *, graphiql: bool) -> None:
         super().__init__(
             schema,
+            graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             # Browsers' websockets carry no CORS: only same-origin pages may connect.
             allowed_origins=(),
@@ -68,17 +152,90 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # Open websockets per user in this process.
         self._sockets: Counter[int] = Counter()
 
-    def decode_json(self, data: str | bytes) -> object:
+    @overload
+    async def run(self, request: Request, context: Context = UNSET, root_value: None = UNSET) -> Response: ...
+
+    @overload
+    async def run(self, request: WebSocket, context: Context = UNSET, root_value: None = UNSET) -> WebSocket: ...
+
+    async def run(self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET) -> Response | WebSocket:
+        if isinstance(request, WebSocket) or self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await super().run(request, context, root_value)
+        media_type = response_media_type(request.headers.get("accept"))
+        if media_type is None:
+            return _refused(HTTPException(406, f"This endpoint answers {GRAPHQL_RESPONSE} or {JSON}: send one of them in Accept."))
+        request.state.graphql_media_type = media_type
         try:
-            decoded = json.loads(data)
-        except (RecursionError, UnicodeDecodeError) as error:
-            # Strawberry answers a JSONDecodeError with a 400; anything else would be a 500.
-            raise json.JSONDecodeError(f"not a JSON document we can read ({type(error).__name__})", "", 0) from None
-        # Strawberry reads the body as an object (a list is a batch, which it refuses with a 400):
-        # a string, a number, true or null would be a 500.
-        if not isinstance(decoded, (dict, list)):
-            raise HTTPException(400, 'The request body must be a JSON object, like {"query": "{ viewer { id } }"}.')
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            return _refused(error)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphql_ide_html, headers={"content-security-policy": GRAPHIQL_POLICY})
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Websocket messages; every graphql-transport-ws message is an object, and anything else
+        # closes the socket with 4400 as invalid JSON would.
+        decoded = _load_json(data)
+        if not isinstance(decoded, dict):
+            raise json.JSONDecodeError("a message must be a JSON object", "", 0)
         return decoded
+
+    def parse_json(self, data: str | bytes) -> object:
+        # Request bodies, and `variables` and `extensions` in a GET's query string.
+        try:
+            return _load_json(data)
+        except json.JSONDecodeError:
+            raise Refusal(400, "The request is not JSON we can read.") from None
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        # One operation per request (no batches, uploads or streamed subscriptions), JSON only.
+        if request.method == "GET":
+            return _request_data(self.parse_query_params(request.query_params))
+        content_type, _ = parse_content_type(request.content_type or "")
+        if content_type != JSON:
+            raise Refusal(415, f"Send the request as {JSON}.")
+        return _request_data(self.parse_json(await request.get_body()))
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        except HTTPException as error:
+            cause = error.__cause__
+            if isinstance(cause, CannotGetOperationTypeError):
+                raise Refusal(422, error.reason) from cause  # the operation to run cannot be determined
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
+                raise Refusal(405, "A mutation must be sent with POST.", {"allow": "POST"}) from cause
+            raise  # a subscription: only over the websocket (400)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = getattr(request.state, "graphql_media_type", JSON)
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if _is_request_error(result):
+            del response["data"]  # nothing ran: the spec's sign of a request error
+        return response
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+        assert isinstance(response_data, dict)  # batches are refused while parsing
+        response = super().create_response(response_data, sub_response)
+        if "data" in response_data:
+            response.headers["content-type"] = _json_content(sub_response.media_type or JSON)
+            return response
+        errors = response_data.get("errors") or [{}]
+        code = (errors[0].get("extensions") or {}).get("code") if isinstance(errors[0], dict) else None
+        response.status_code = REQUEST_ERROR_STATUS.get(str(code), 422)
+        # Not a success: say that this is a GraphQL response, whatever the client accepts (the spec's rule).
+        response.headers["content-type"] = _json_content(GRAPHQL_RESPONSE)
+        if response.status_code == 401:
+            response.headers["www-authenticate"] = 'Bearer realm="referloop"'
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         runtime: Runtime = request.state.runtime

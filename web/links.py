@@ -6,6 +6,8 @@ nothing); the form on that page POSTs back to the same address to make the chang
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 from starlette.requests import Request
@@ -21,8 +23,10 @@ from resolvers.words import KIND_WORDS
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-# The dashboards' stylesheet, inlined (the page's CSP allows inline styles only): one look for both.
-APP_CSS = (HERE / "app" / "src" / "app.css").read_text()
+# The dashboards' stylesheet and this page's own, inlined: one look for both, and no other request
+# for a page opened from an email. The page's policy allows exactly this stylesheet, by its hash.
+LINK_CSS = (HERE / "app" / "src" / "app.css").read_text() + (HERE / "templates" / "link.css").read_text()
+LINK_CSS_HASH = base64.b64encode(hashlib.sha256(LINK_CSS.encode()).digest()).decode()
 NEXT_LABELS = {
     RecipientKind.PROGRAM: "Open it in Inbound Referrals",
     RecipientKind.SEEKER: "See your referrals",
@@ -65,12 +69,13 @@ PROBLEM_STATUS = {
     LinkProblem.CHANGED: 409,
     LinkProblem.STALE: 409,
 }
-# No one else's page may frame these, and no referrer leaks the token.
+# The page's own policy: its stylesheet and nothing else; its form posts back here. The headers every
+# response carries (no framing, no referrer: the address holds the token) are web/headers.py's.
 HEADERS = {
     "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "content-security-policy": (
+        f"default-src 'none'; style-src 'sha256-{LINK_CSS_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
 }
 
 
@@ -82,7 +87,7 @@ def _page(request: Request, context: dict[str, object], status_code: int = 200) 
         "for_program": False,
         "current_label": None,
         "next_url": None,
-        "app_css": APP_CSS,
+        "link_css": LINK_CSS,
         **context,
     }
     return templates.TemplateResponse(request, "link.html", context, status_code=status_code, headers=HEADERS)
