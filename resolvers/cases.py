@@ -45,6 +45,7 @@ from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.hub import Delivery, referral_changes
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.pagination import Page, keyset_page
@@ -252,7 +253,7 @@ async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int) -> CaseView:
     return await get_case(runtime, viewer, case_id)
 
 
-async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
+async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase, *, request: Once | None = None) -> CaseView:
     if viewer.role not in policy.WORKERS or viewer.organization_id is None or viewer.user_id is None:
         raise Forbidden("Cases are opened by a worker acting for their organization.")
     household = list(dict.fromkeys(new.household))
@@ -263,16 +264,18 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
     if len(household) > MAX_HOUSEHOLD:
         raise BadInput(f"A household has at most {MAX_HOUSEHOLD} people.", field="household")
     _day(new.opened_on, what="date the case opened", field="openedOn")
-    async with runtime.db.write() as session:
+    user_id, organization_id = viewer.user_id, viewer.organization_id
+
+    async def write(session: AsyncSession) -> int:
         known = set(
             await session.scalars(select(Seeker.id).where(Seeker.id.in_(household), seeker_policy.where(viewer)))
         )
         if known != set(household):
             raise NotFound("One of the people is not known to you: open a case for people whose profile you can see.")
         case = Case(
-            lead_organization_id=viewer.organization_id,
+            lead_organization_id=organization_id,
             opened_on=new.opened_on,
-            created_by_user_id=viewer.user_id,
+            created_by_user_id=user_id,
         )
         session.add(case)
         await session.flush()
@@ -281,7 +284,7 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
         )
         session.add(
             CaseMember(
-                case_id=case.id, user_id=viewer.user_id, organization_id=viewer.organization_id, role=new.role, added_on=date.today()
+                case_id=case.id, user_id=user_id, organization_id=organization_id, role=new.role, added_on=date.today()
             )
         )
         await _event(session, viewer, case, EventKind.CREATED, {"opened": True})
@@ -289,15 +292,25 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
             session, viewer, seeker_ids=household, scopes=[Seen.NAME], action=AuditAction.WRITE,
             subject=audit.Subject(AuditSubject.CASE, case.id),
         )
-        case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        return case.id
+
+    case_id = await write_once(runtime, viewer, request, write, record=lambda made: Record("Case", made), replay=_same_id)
+    return await get_case(runtime, viewer, case_id)
 
 
 async def add_member(
-    runtime: Runtime, viewer: Viewer, *, case_id: int, email: str, organization_id: int | None, role: CaseRole
+    runtime: Runtime,
+    viewer: Viewer,
+    *,
+    case_id: int,
+    email: str,
+    organization_id: int | None,
+    role: CaseRole,
+    request: Once | None = None,
 ) -> CaseView:
     address = bounded_text(email, limit=320, what="worker's email", field="email", required=True) or ""
-    async with runtime.db.write() as session:
+
+    async def write(session: AsyncSession) -> int:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.MANAGE)
         user = await session.scalar(
             select(User).where(User.email == address.lower(), User.is_active.is_(True)).options(selectinload(User.memberships))
@@ -316,11 +329,14 @@ async def add_member(
             raise Conflict("That worker is already on the case.")
         if len(facts.members) >= MAX_MEMBERS:
             raise BadInput(f"A case has at most {MAX_MEMBERS} workers.", field="email")
-        session.add(
-            CaseMember(case_id=case.id, user_id=user.id, organization_id=membership.organization_id, role=role, added_on=date.today())
-        )
+        member = CaseMember(case_id=case.id, user_id=user.id, organization_id=membership.organization_id, role=role, added_on=date.today())
+        session.add(member)
+        await session.flush()
         await _event(session, viewer, case, EventKind.CREATED, {"memberAdded": user.id})
-    return await _fresh(runtime, viewer, case_id)
+        return member.id
+
+    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseMember", made), replay=_same_id)
+    return await get_case(runtime, viewer, case_id)
 
 
 async def remove_member(runtime: Runtime, viewer: Viewer, *, member_id: int) -> CaseView:
@@ -386,12 +402,19 @@ async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, 
     return await _fresh(runtime, viewer, case_id)
 
 
-async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord) -> CaseView:
-    async with runtime.db.write() as session:
+async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord, *, request: Once | None = None) -> CaseView:
+    async def write(session: AsyncSession) -> int:
         case, _ = await _case_for(session, viewer, new.case_id, policy.Action.ADD_RECORD)
         assert viewer.organization_id is not None  # a member acts for an organization
-        await add_record_in(session, viewer, case, new)
-    return await _fresh(runtime, viewer, new.case_id)
+        return (await add_record_in(session, viewer, case, new)).id
+
+    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseRecord", made), replay=_same_id)
+    return await get_case(runtime, viewer, new.case_id)
+
+
+async def _same_id(_session: AsyncSession, record_id: int) -> int:
+    """A repeat's answer is the case as the viewer sees it now, read after; the stored id is all it needs."""
+    return record_id
 
 
 async def add_record_in(session: AsyncSession, viewer: Viewer, case: Case, new: NewRecord) -> CaseRecord:
@@ -513,12 +536,14 @@ async def link_to_case(
     referral_id: int | None,
     ce_event_id: int | None,
     enrollment_id: int | None,
+    request: Once | None = None,
 ) -> CaseView:
     given = [(t, i) for t, i in (("REFERRAL", referral_id), ("CE_EVENT", ce_event_id), ("ENROLLMENT", enrollment_id)) if i is not None]
     if len(given) != 1:
         raise BadInput("Link one thing: a referral, a CE event or an enrollment.", field="referralId")
     subject, subject_id = given[0]
-    async with runtime.db.write() as session:
+
+    async def write(session: AsyncSession) -> int:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.ADD_RECORD)
         seeker_id, summary = await _linkable(session, viewer, subject, subject_id)
         if seeker_id not in facts.household:
@@ -528,7 +553,7 @@ async def link_to_case(
         )
         if any(r.details.get("subject") == subject and r.details.get("subjectId") == subject_id for r in existing):
             raise Conflict("That is already linked to the case.")
-        await add_record_in(
+        record = await add_record_in(
             session,
             viewer,
             case,
@@ -540,7 +565,10 @@ async def link_to_case(
                 details={"subject": subject, "subjectId": subject_id, "seekerId": seeker_id},
             ),
         )
-    return await _fresh(runtime, viewer, case_id)
+        return record.id
+
+    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseRecord", made), replay=_same_id)
+    return await get_case(runtime, viewer, case_id)
 
 
 async def _linkable(session: AsyncSession, viewer: Viewer, subject: str, subject_id: int) -> tuple[int, str]:

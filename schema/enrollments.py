@@ -22,6 +22,7 @@ from resolvers.seekers import profile_of
 from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.fields import field, mutation
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
@@ -104,7 +105,7 @@ class EnrollmentMemberInput:
 
 
 @strawberry.input
-class CreateEnrollmentInput:
+class CreateEnrollmentInput(IdempotentInput):
     program_id: strawberry.ID
     entry_date: date
     members: list[EnrollmentMemberInput]
@@ -166,7 +167,7 @@ class EnrollmentMutation:
             ],
             enrollment_coc=input.enrollment_coc,
         )
-        return EnrollmentType.from_model(await create_enrollment(runtime_of(info), require_viewer(info), new))
+        return EnrollmentType.from_model(await create_enrollment(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Record the day the household moved into housing (housing programs only).")
     async def record_move_in(self, info: Info, input: RecordMoveInInput) -> EnrollmentType:
