@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -253,6 +253,45 @@ async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int) -> CaseView:
     return await get_case(runtime, viewer, case_id)
 
 
+@dataclass(frozen=True)
+class _Made:
+    """What a keyed case mutation made (its id), and the answer: the case as the viewer sees it, read in the change's transaction."""
+
+    id: int
+    view: CaseView | None = None
+
+
+async def _answer_in(session: AsyncSession, viewer: Viewer, case_id: int, made: int) -> _Made:
+    """The case after the change, its read recorded in the change's own transaction: one transaction in all."""
+    case = await session.scalar(
+        select(Case).where(Case.id == case_id).options(*CASE_LOAD).execution_options(populate_existing=True)
+    )
+    assert case is not None
+    view = await _view(session, viewer, case)
+    await audit.record_touches(session, viewer, touches(view), action=AuditAction.READ)
+    return _Made(made, view)
+
+
+async def _stored(_session: AsyncSession, record_id: int) -> _Made:
+    """A repeat: only the id; its answer is read after, as the viewer may see the case now."""
+    return _Made(record_id)
+
+
+async def _keyed(
+    runtime: Runtime,
+    viewer: Viewer,
+    request: Once | None,
+    write: Callable[[AsyncSession], Awaitable[_Made]],
+    *,
+    record_type: str,
+    case_id: int | None,
+) -> CaseView:
+    made = await write_once(runtime, viewer, request, write, record=lambda m: Record(record_type, m.id), replay=_stored)
+    if made.view is not None:
+        return made.view
+    return await get_case(runtime, viewer, made.id if case_id is None else case_id)
+
+
 async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase, *, request: Once | None = None) -> CaseView:
     if viewer.role not in policy.WORKERS or viewer.organization_id is None or viewer.user_id is None:
         raise Forbidden("Cases are opened by a worker acting for their organization.")
@@ -266,7 +305,7 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase, *, request: 
     _day(new.opened_on, what="date the case opened", field="openedOn")
     user_id, organization_id = viewer.user_id, viewer.organization_id
 
-    async def write(session: AsyncSession) -> int:
+    async def write(session: AsyncSession) -> _Made:
         known = set(
             await session.scalars(select(Seeker.id).where(Seeker.id.in_(household), seeker_policy.where(viewer)))
         )
@@ -292,10 +331,9 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase, *, request: 
             session, viewer, seeker_ids=household, scopes=[Seen.NAME], action=AuditAction.WRITE,
             subject=audit.Subject(AuditSubject.CASE, case.id),
         )
-        return case.id
+        return await _answer_in(session, viewer, case.id, case.id)
 
-    case_id = await write_once(runtime, viewer, request, write, record=lambda made: Record("Case", made), replay=_same_id)
-    return await get_case(runtime, viewer, case_id)
+    return await _keyed(runtime, viewer, request, write, record_type="Case", case_id=None)
 
 
 async def add_member(
@@ -310,7 +348,7 @@ async def add_member(
 ) -> CaseView:
     address = bounded_text(email, limit=320, what="worker's email", field="email", required=True) or ""
 
-    async def write(session: AsyncSession) -> int:
+    async def write(session: AsyncSession) -> _Made:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.MANAGE)
         user = await session.scalar(
             select(User).where(User.email == address.lower(), User.is_active.is_(True)).options(selectinload(User.memberships))
@@ -333,10 +371,9 @@ async def add_member(
         session.add(member)
         await session.flush()
         await _event(session, viewer, case, EventKind.CREATED, {"memberAdded": user.id})
-        return member.id
+        return await _answer_in(session, viewer, case_id, member.id)
 
-    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseMember", made), replay=_same_id)
-    return await get_case(runtime, viewer, case_id)
+    return await _keyed(runtime, viewer, request, write, record_type="CaseMember", case_id=case_id)
 
 
 async def remove_member(runtime: Runtime, viewer: Viewer, *, member_id: int) -> CaseView:
@@ -403,18 +440,13 @@ async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, 
 
 
 async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord, *, request: Once | None = None) -> CaseView:
-    async def write(session: AsyncSession) -> int:
+    async def write(session: AsyncSession) -> _Made:
         case, _ = await _case_for(session, viewer, new.case_id, policy.Action.ADD_RECORD)
         assert viewer.organization_id is not None  # a member acts for an organization
-        return (await add_record_in(session, viewer, case, new)).id
+        record = await add_record_in(session, viewer, case, new)
+        return await _answer_in(session, viewer, case.id, record.id)
 
-    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseRecord", made), replay=_same_id)
-    return await get_case(runtime, viewer, new.case_id)
-
-
-async def _same_id(_session: AsyncSession, record_id: int) -> int:
-    """A repeat's answer is the case as the viewer sees it now, read after; the stored id is all it needs."""
-    return record_id
+    return await _keyed(runtime, viewer, request, write, record_type="CaseRecord", case_id=new.case_id)
 
 
 async def add_record_in(session: AsyncSession, viewer: Viewer, case: Case, new: NewRecord) -> CaseRecord:
@@ -543,7 +575,7 @@ async def link_to_case(
         raise BadInput("Link one thing: a referral, a CE event or an enrollment.", field="referralId")
     subject, subject_id = given[0]
 
-    async def write(session: AsyncSession) -> int:
+    async def write(session: AsyncSession) -> _Made:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.ADD_RECORD)
         seeker_id, summary = await _linkable(session, viewer, subject, subject_id)
         if seeker_id not in facts.household:
@@ -565,10 +597,9 @@ async def link_to_case(
                 details={"subject": subject, "subjectId": subject_id, "seekerId": seeker_id},
             ),
         )
-        return record.id
+        return await _answer_in(session, viewer, case_id, record.id)
 
-    await write_once(runtime, viewer, request, write, record=lambda made: Record("CaseRecord", made), replay=_same_id)
-    return await get_case(runtime, viewer, case_id)
+    return await _keyed(runtime, viewer, request, write, record_type="CaseRecord", case_id=case_id)
 
 
 async def _linkable(session: AsyncSession, viewer: Viewer, subject: str, subject_id: int) -> tuple[int, str]:

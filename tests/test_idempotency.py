@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Organization, Role
 from db.audit import AuditAction, AuditEntry
@@ -178,12 +182,12 @@ async def _everything(api: Api, db: Database, network: Network) -> Everything:
     return Everything(creates=creates)
 
 
-async def row_counts(db: Database) -> dict[str, int]:
-    """Rows in every table; of the audit log, the writes only (answering a repeat may be a recorded read)."""
+async def row_counts(db: Database, *, reads: bool = False) -> dict[str, int]:
+    """Rows in every table; of the audit log, the writes only (answering a repeat may be a recorded read) unless `reads`."""
     columns = []
     for table in Base.metadata.sorted_tables:
         stmt = select(func.count()).select_from(table)
-        if table.name == AuditEntry.__tablename__:
+        if table.name == AuditEntry.__tablename__ and not reads:
             stmt = stmt.where(table.c.action == AuditAction.WRITE.name)
         columns.append(stmt.scalar_subquery().label(table.name))
     async with db.read() as s:
@@ -309,3 +313,47 @@ async def test_a_key_stands_for_a_day(api: Api, network: Network, db: Database) 
         await s.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25)))
         assert await prune_expired_keys(s) == 1
         assert await s.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+class InjectedFailure(Exception):
+    """A failure after the mutation's last statement, before its commit."""
+
+
+def _from_a_mutation() -> bool:
+    """Whether a write transaction is opened by a mutation's own resolver (not a read's audit row, nor a worker)."""
+    frames = traceback.extract_stack()
+    return any("/schema/" in f.filename for f in frames) and not any(f.name == "record_read" for f in frames)
+
+
+async def test_each_create_is_one_transaction_and_a_late_failure_leaves_nothing(
+    api: Api, network: Network, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await _everything(api, db, network)
+    opened: list[str] = []
+    failing = False
+    write = Database.write
+
+    @asynccontextmanager
+    async def watched(self: Database) -> AsyncIterator[AsyncSession]:
+        ours = _from_a_mutation()
+        async with write(self) as session:
+            yield session
+            if ours:
+                opened.append("write")
+                await session.flush()
+                if failing:
+                    raise InjectedFailure()
+
+    monkeypatch.setattr(Database, "write", watched)
+    for create in world.creates:
+        await api.token(create.who)
+        opened.clear()
+        data_of(await send(api, create, 1, None), create.mutation)
+        assert opened == ["write"], f"{create.mutation} opened {len(opened)} write transactions"
+
+    failing = True
+    for create in world.creates:
+        before = await row_counts(db, reads=True)
+        failed = await send(api, create, 2, f"{create.mutation}-late")
+        assert [e["extensions"]["code"] for e in failed["errors"]] == ["INTERNAL_SERVER_ERROR"], create.mutation
+        assert await row_counts(db, reads=True) == before, f"{create.mutation} left something written"
