@@ -248,9 +248,18 @@ async def _event(session: AsyncSession, viewer: Viewer, case: Case, kind: EventK
     )
 
 
-async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int) -> CaseView:
+async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int, view: CaseView | None) -> CaseView:
+    """After the commit: ring the hub; answer the view read in the change's transaction, or (no longer readable) refuse."""
     await runtime.announce()
-    return await get_case(runtime, viewer, case_id)
+    return view if view is not None else await get_case(runtime, viewer, case_id)
+
+
+async def _answer_or_none(session: AsyncSession, viewer: Viewer, case_id: int) -> CaseView | None:
+    """The answer read in the change's transaction; None if the change took the case out of the viewer's sight."""
+    try:
+        return (await _answer_in(session, viewer, case_id, case_id)).view
+    except NotFound:
+        return None
 
 
 @dataclass(frozen=True)
@@ -385,7 +394,8 @@ async def remove_member(runtime: Runtime, viewer: Viewer, *, member_id: int) -> 
         member.removed_on = date.today()
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"memberRemoved": member.user_id})
         case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 _STAGE_ORDER = [CaseStage.OBTAIN_HOUSING, CaseStage.MOVED_IN, CaseStage.STABILIZING, CaseStage.CLOSED]
@@ -425,7 +435,8 @@ async def set_stage(
             case.closed_on = case.closure_reason = None
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"from": before.name, "to": stage.name})
         await _record_write(session, viewer, case, Seen.CASE_NOTES)
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, on: date | None) -> CaseView:
@@ -436,7 +447,8 @@ async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, 
         case.assistance_ends_on = on
         await _record_write(session, viewer, case, Seen.FINANCIAL_ASSISTANCE)
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"assistanceEnds": on.isoformat() if on else None})
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord, *, request: Once | None = None) -> CaseView:
@@ -494,7 +506,8 @@ async def update_goal(
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"recordId": record.id, "goalStatus": status.name})
         await _record_write(session, viewer, case, Seen.CASE_NOTES)
         case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 # ------------------------------------------------------------------------------------------------
