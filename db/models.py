@@ -8,6 +8,7 @@ from db.consent import AgreementParty, AgreementScope, Consent, ConsentScope, Da
 from db.coordinated_entry import CeAssessment, CeEvent, PriorityListEntry, Vacancy
 from db.enrollments import Enrollment, Household
 from db.events import EventKind, OutboxEvent, SubjectType
+from db.idempotency import IdempotencyKey
 from db.notifications import (
     Channel,
     DigestEntry,
@@ -42,6 +43,7 @@ __all__ = [
     "CeEvent",
     "Enrollment",
     "Household",
+    "IdempotencyKey",
     "PriorityListEntry",
     "Vacancy",
     "Channel",

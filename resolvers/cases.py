@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -45,6 +45,7 @@ from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.hub import Delivery, referral_changes
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.pagination import Page, keyset_page
@@ -247,12 +248,60 @@ async def _event(session: AsyncSession, viewer: Viewer, case: Case, kind: EventK
     )
 
 
-async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int) -> CaseView:
+async def _fresh(runtime: Runtime, viewer: Viewer, case_id: int, view: CaseView | None) -> CaseView:
+    """After the commit: ring the hub; answer the view read in the change's transaction, or (no longer readable) refuse."""
     await runtime.announce()
-    return await get_case(runtime, viewer, case_id)
+    return view if view is not None else await get_case(runtime, viewer, case_id)
 
 
-async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
+async def _answer_or_none(session: AsyncSession, viewer: Viewer, case_id: int) -> CaseView | None:
+    """The answer read in the change's transaction; None if the change took the case out of the viewer's sight."""
+    try:
+        return (await _answer_in(session, viewer, case_id, case_id)).view
+    except NotFound:
+        return None
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What a keyed case mutation made (its id), and the answer: the case as the viewer sees it, read in the change's transaction."""
+
+    id: int
+    view: CaseView | None = None
+
+
+async def _answer_in(session: AsyncSession, viewer: Viewer, case_id: int, made: int) -> _Made:
+    """The case after the change, its read recorded in the change's own transaction: one transaction in all."""
+    case = await session.scalar(
+        select(Case).where(Case.id == case_id).options(*CASE_LOAD).execution_options(populate_existing=True)
+    )
+    assert case is not None
+    view = await _view(session, viewer, case)
+    await audit.record_touches(session, viewer, touches(view), action=AuditAction.READ)
+    return _Made(made, view)
+
+
+async def _stored(_session: AsyncSession, record_id: int) -> _Made:
+    """A repeat: only the id; its answer is read after, as the viewer may see the case now."""
+    return _Made(record_id)
+
+
+async def _keyed(
+    runtime: Runtime,
+    viewer: Viewer,
+    request: Once | None,
+    write: Callable[[AsyncSession], Awaitable[_Made]],
+    *,
+    record_type: str,
+    case_id: int | None,
+) -> CaseView:
+    made = await write_once(runtime, viewer, request, write, record=lambda m: Record(record_type, m.id), replay=_stored)
+    if made.view is not None:
+        return made.view
+    return await get_case(runtime, viewer, made.id if case_id is None else case_id)
+
+
+async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase, *, request: Once | None = None) -> CaseView:
     if viewer.role not in policy.WORKERS or viewer.organization_id is None or viewer.user_id is None:
         raise Forbidden("Cases are opened by a worker acting for their organization.")
     household = list(dict.fromkeys(new.household))
@@ -263,16 +312,18 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
     if len(household) > MAX_HOUSEHOLD:
         raise BadInput(f"A household has at most {MAX_HOUSEHOLD} people.", field="household")
     _day(new.opened_on, what="date the case opened", field="openedOn")
-    async with runtime.db.write() as session:
+    user_id, organization_id = viewer.user_id, viewer.organization_id
+
+    async def write(session: AsyncSession) -> _Made:
         known = set(
             await session.scalars(select(Seeker.id).where(Seeker.id.in_(household), seeker_policy.where(viewer)))
         )
         if known != set(household):
             raise NotFound("One of the people is not known to you: open a case for people whose profile you can see.")
         case = Case(
-            lead_organization_id=viewer.organization_id,
+            lead_organization_id=organization_id,
             opened_on=new.opened_on,
-            created_by_user_id=viewer.user_id,
+            created_by_user_id=user_id,
         )
         session.add(case)
         await session.flush()
@@ -281,7 +332,7 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
         )
         session.add(
             CaseMember(
-                case_id=case.id, user_id=viewer.user_id, organization_id=viewer.organization_id, role=new.role, added_on=date.today()
+                case_id=case.id, user_id=user_id, organization_id=organization_id, role=new.role, added_on=date.today()
             )
         )
         await _event(session, viewer, case, EventKind.CREATED, {"opened": True})
@@ -289,15 +340,24 @@ async def open_case(runtime: Runtime, viewer: Viewer, new: NewCase) -> CaseView:
             session, viewer, seeker_ids=household, scopes=[Seen.NAME], action=AuditAction.WRITE,
             subject=audit.Subject(AuditSubject.CASE, case.id),
         )
-        case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        return await _answer_in(session, viewer, case.id, case.id)
+
+    return await _keyed(runtime, viewer, request, write, record_type="Case", case_id=None)
 
 
 async def add_member(
-    runtime: Runtime, viewer: Viewer, *, case_id: int, email: str, organization_id: int | None, role: CaseRole
+    runtime: Runtime,
+    viewer: Viewer,
+    *,
+    case_id: int,
+    email: str,
+    organization_id: int | None,
+    role: CaseRole,
+    request: Once | None = None,
 ) -> CaseView:
     address = bounded_text(email, limit=320, what="worker's email", field="email", required=True) or ""
-    async with runtime.db.write() as session:
+
+    async def write(session: AsyncSession) -> _Made:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.MANAGE)
         user = await session.scalar(
             select(User).where(User.email == address.lower(), User.is_active.is_(True)).options(selectinload(User.memberships))
@@ -316,11 +376,13 @@ async def add_member(
             raise Conflict("That worker is already on the case.")
         if len(facts.members) >= MAX_MEMBERS:
             raise BadInput(f"A case has at most {MAX_MEMBERS} workers.", field="email")
-        session.add(
-            CaseMember(case_id=case.id, user_id=user.id, organization_id=membership.organization_id, role=role, added_on=date.today())
-        )
+        member = CaseMember(case_id=case.id, user_id=user.id, organization_id=membership.organization_id, role=role, added_on=date.today())
+        session.add(member)
+        await session.flush()
         await _event(session, viewer, case, EventKind.CREATED, {"memberAdded": user.id})
-    return await _fresh(runtime, viewer, case_id)
+        return await _answer_in(session, viewer, case_id, member.id)
+
+    return await _keyed(runtime, viewer, request, write, record_type="CaseMember", case_id=case_id)
 
 
 async def remove_member(runtime: Runtime, viewer: Viewer, *, member_id: int) -> CaseView:
@@ -332,7 +394,8 @@ async def remove_member(runtime: Runtime, viewer: Viewer, *, member_id: int) -> 
         member.removed_on = date.today()
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"memberRemoved": member.user_id})
         case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 _STAGE_ORDER = [CaseStage.OBTAIN_HOUSING, CaseStage.MOVED_IN, CaseStage.STABILIZING, CaseStage.CLOSED]
@@ -372,7 +435,8 @@ async def set_stage(
             case.closed_on = case.closure_reason = None
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"from": before.name, "to": stage.name})
         await _record_write(session, viewer, case, Seen.CASE_NOTES)
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, on: date | None) -> CaseView:
@@ -383,15 +447,18 @@ async def set_assistance_end(runtime: Runtime, viewer: Viewer, *, case_id: int, 
         case.assistance_ends_on = on
         await _record_write(session, viewer, case, Seen.FINANCIAL_ASSISTANCE)
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"assistanceEnds": on.isoformat() if on else None})
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
-async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord) -> CaseView:
-    async with runtime.db.write() as session:
+async def add_record(runtime: Runtime, viewer: Viewer, new: NewRecord, *, request: Once | None = None) -> CaseView:
+    async def write(session: AsyncSession) -> _Made:
         case, _ = await _case_for(session, viewer, new.case_id, policy.Action.ADD_RECORD)
         assert viewer.organization_id is not None  # a member acts for an organization
-        await add_record_in(session, viewer, case, new)
-    return await _fresh(runtime, viewer, new.case_id)
+        record = await add_record_in(session, viewer, case, new)
+        return await _answer_in(session, viewer, case.id, record.id)
+
+    return await _keyed(runtime, viewer, request, write, record_type="CaseRecord", case_id=new.case_id)
 
 
 async def add_record_in(session: AsyncSession, viewer: Viewer, case: Case, new: NewRecord) -> CaseRecord:
@@ -439,7 +506,8 @@ async def update_goal(
         await _event(session, viewer, case, EventKind.STATUS_CHANGED, {"recordId": record.id, "goalStatus": status.name})
         await _record_write(session, viewer, case, Seen.CASE_NOTES)
         case_id = case.id
-    return await _fresh(runtime, viewer, case_id)
+        view = await _answer_or_none(session, viewer, case_id)
+    return await _fresh(runtime, viewer, case_id, view)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -513,12 +581,14 @@ async def link_to_case(
     referral_id: int | None,
     ce_event_id: int | None,
     enrollment_id: int | None,
+    request: Once | None = None,
 ) -> CaseView:
     given = [(t, i) for t, i in (("REFERRAL", referral_id), ("CE_EVENT", ce_event_id), ("ENROLLMENT", enrollment_id)) if i is not None]
     if len(given) != 1:
         raise BadInput("Link one thing: a referral, a CE event or an enrollment.", field="referralId")
     subject, subject_id = given[0]
-    async with runtime.db.write() as session:
+
+    async def write(session: AsyncSession) -> _Made:
         case, facts = await _case_for(session, viewer, case_id, policy.Action.ADD_RECORD)
         seeker_id, summary = await _linkable(session, viewer, subject, subject_id)
         if seeker_id not in facts.household:
@@ -528,7 +598,7 @@ async def link_to_case(
         )
         if any(r.details.get("subject") == subject and r.details.get("subjectId") == subject_id for r in existing):
             raise Conflict("That is already linked to the case.")
-        await add_record_in(
+        record = await add_record_in(
             session,
             viewer,
             case,
@@ -540,7 +610,9 @@ async def link_to_case(
                 details={"subject": subject, "subjectId": subject_id, "seekerId": seeker_id},
             ),
         )
-    return await _fresh(runtime, viewer, case_id)
+        return await _answer_in(session, viewer, case_id, record.id)
+
+    return await _keyed(runtime, viewer, request, write, record_type="CaseRecord", case_id=case_id)
 
 
 async def _linkable(session: AsyncSession, viewer: Viewer, subject: str, subject_id: int) -> tuple[int, str]:

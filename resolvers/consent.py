@@ -36,6 +36,7 @@ from db.referrals import ChangeSource
 from db.seekers import Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.outbox import record_event
 from resolvers.policy import seekers as seeker_policy
 from resolvers.policy.cases import WORKERS
@@ -225,12 +226,17 @@ async def _load_consent(session: AsyncSession, consent_id: int) -> Consent:
     return consent
 
 
-async def grant_consent(runtime: Runtime, viewer: Viewer, new: NewConsent) -> Consent:
-    async with runtime.db.write() as session:
+async def grant_consent(runtime: Runtime, viewer: Viewer, new: NewConsent, *, request: Once | None = None) -> Consent:
+    async def write(session: AsyncSession) -> Consent:
         consent = await grant_consent_in(session, viewer, new)
-        fresh = await _load_consent(session, consent.id)
-    await runtime.announce()
-    return fresh
+        return await _load_consent(session, consent.id)
+
+    async def replay(session: AsyncSession, consent_id: int) -> Consent:
+        consent = await _load_consent(session, consent_id)
+        await _seeker(session, viewer, consent.seeker_id)
+        return consent
+
+    return await write_once(runtime, viewer, request, write, record=lambda c: Record("Consent", c.id), replay=replay)
 
 
 async def revoke_consent(runtime: Runtime, viewer: Viewer, *, consent_id: int) -> Consent:
@@ -288,7 +294,9 @@ class NewAgreement:
     ends_on: date | None
 
 
-async def create_agreement(runtime: Runtime, viewer: Viewer, new: NewAgreement) -> DataSharingAgreement:
+async def create_agreement(
+    runtime: Runtime, viewer: Viewer, new: NewAgreement, *, request: Once | None = None
+) -> DataSharingAgreement:
     if viewer.role is not Role.ADMIN or viewer.organization_id is None:
         raise Forbidden("Data sharing agreements are recorded by an admin of one of their parties.")
     name = bounded_text(new.name, limit=200, what="agreement's name", field="name", required=True)
@@ -302,7 +310,8 @@ async def create_agreement(runtime: Runtime, viewer: Viewer, new: NewAgreement) 
         raise BadInput("An agreement ends after it starts.", field="endsOn")
     if abs((new.starts_on - date.today()).days) > 10 * 366:
         raise BadInput("An agreement starts within ten years of today.", field="startsOn")
-    async with runtime.db.write() as session:
+
+    async def write(session: AsyncSession) -> DataSharingAgreement:
         found = set(await session.scalars(select(Organization.id).where(Organization.id.in_(parties))))
         if found != set(parties):
             raise NotFound("One of the party organizations does not exist.", field="partyOrganizationIds")
@@ -323,12 +332,23 @@ async def create_agreement(runtime: Runtime, viewer: Viewer, new: NewAgreement) 
             change={"parties": parties},
         )
         await session.flush()
-        fresh = await session.scalar(
-            select(DataSharingAgreement).where(DataSharingAgreement.id == agreement.id).options(*AGREEMENT_LOAD)
-        )
-        assert fresh is not None
-    await runtime.announce()
-    return fresh
+        return await _load_agreement(session, agreement.id)
+
+    async def replay(session: AsyncSession, agreement_id: int) -> DataSharingAgreement:
+        agreement = await _load_agreement(session, agreement_id)
+        if viewer.organization_id not in {p.organization_id for p in agreement.parties}:
+            raise NotFound("No agreement with that id is available to you.")
+        return agreement
+
+    return await write_once(runtime, viewer, request, write, record=lambda a: Record("DataSharingAgreement", a.id), replay=replay)
+
+
+async def _load_agreement(session: AsyncSession, agreement_id: int) -> DataSharingAgreement:
+    agreement = await session.scalar(
+        select(DataSharingAgreement).where(DataSharingAgreement.id == agreement_id).options(*AGREEMENT_LOAD)
+    )
+    assert agreement is not None
+    return agreement
 
 
 async def agreements_for(runtime: Runtime, viewer: Viewer) -> list[DataSharingAgreement]:

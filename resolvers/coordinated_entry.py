@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from db import hud
 from db.accounts import ContinuumOfCare, Role
@@ -36,6 +37,7 @@ from db.seekers import Seeker
 from resolvers import audit
 from resolvers.enrollments import HMIS_EARLIEST
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.hub import Delivery, delivery_of
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.pagination import MAX_PAGE, Page, keyset_page
@@ -422,8 +424,35 @@ def _event_touch(event: CeEvent) -> audit.Touch:
     return audit.Touch(event.seeker_id, frozenset({Scope.NAME, Scope.REFERRALS}), audit.Subject(AuditSubject.CE_EVENT, event.id))
 
 
-async def record_assessment(runtime: Runtime, viewer: Viewer, new: NewAssessment) -> Assessed:
-    return await _write(runtime, lambda s: record_assessment_in(s, viewer, new))
+async def record_assessment(runtime: Runtime, viewer: Viewer, new: NewAssessment, *, request: Once | None = None) -> Assessed:
+    async def replay(session: AsyncSession, assessment_id: int) -> Assessed:
+        _check_ce_manager(viewer, ce_policy.CeCapability.RECORD_ASSESSMENT, new.coc_code)
+        assessment = await session.get(CeAssessment, assessment_id)
+        assert assessment is not None
+        entry = None
+        if assessment.prioritization_status == 1:
+            # The entry it placed, or (a later assessment having updated it since) the one open now.
+            entry = await session.scalar(
+                select(PriorityListEntry)
+                .where(
+                    PriorityListEntry.coc_id == assessment.coc_id,
+                    PriorityListEntry.seeker_id == assessment.seeker_id,
+                    or_(PriorityListEntry.assessment_id == assessment.id, PriorityListEntry.left_on.is_(None)),
+                )
+                .options(selectinload(PriorityListEntry.seeker))
+                .order_by(PriorityListEntry.id.desc())
+                .limit(1)
+            )
+        return Assessed(assessment=assessment, entry=entry)
+
+    return await write_once(
+        runtime,
+        viewer,
+        request,
+        lambda s: record_assessment_in(s, viewer, new),
+        record=lambda done: Record("CeAssessment", done.assessment.id),
+        replay=replay,
+    )
 
 
 def priority_order(rule: Sequence[str] | None) -> tuple[list[Any], list[bool]]:
@@ -577,13 +606,21 @@ async def post_vacancy_in(session: AsyncSession, viewer: Viewer, new: NewVacancy
     return vacancy
 
 
-async def post_vacancy(runtime: Runtime, viewer: Viewer, new: NewVacancy) -> Vacancy:
-    async with runtime.db.write() as session:
+async def post_vacancy(runtime: Runtime, viewer: Viewer, new: NewVacancy, *, request: Once | None = None) -> Vacancy:
+    async def write(session: AsyncSession) -> Vacancy:
         vacancy = await post_vacancy_in(session, viewer, new)
         fresh = await session.scalar(select(Vacancy).where(Vacancy.id == vacancy.id).options(*ce_policy.VACANCY_LOAD))
-    await runtime.announce()
-    assert fresh is not None
-    return fresh
+        assert fresh is not None
+        return fresh
+
+    return await write_once(
+        runtime,
+        viewer,
+        request,
+        write,
+        record=lambda vacancy: Record("Vacancy", vacancy.id),
+        replay=lambda session, vacancy_id: _vacancy_for(session, viewer, vacancy_id),
+    )
 
 
 async def vacancies(runtime: Runtime, viewer: Viewer, *, coc_code: str, open: bool | None) -> list[Vacancy]:
@@ -784,8 +821,21 @@ async def _write_event(runtime: Runtime, change: Callable[[AsyncSession], Awaita
     return fresh
 
 
-async def create_ce_referral(runtime: Runtime, viewer: Viewer, new: NewCeReferral) -> CeEvent:
-    return await _write_event(runtime, lambda s: create_ce_referral_in(s, viewer, new))
+async def create_ce_referral(runtime: Runtime, viewer: Viewer, new: NewCeReferral, *, request: Once | None = None) -> CeEvent:
+    async def write(session: AsyncSession) -> CeEvent:
+        event = await create_ce_referral_in(session, viewer, new)
+        fresh = await _load_event(session, event.id)
+        assert fresh is not None
+        return fresh
+
+    return await write_once(
+        runtime,
+        viewer,
+        request,
+        write,
+        record=lambda event: Record("CeEvent", event.id),
+        replay=lambda session, event_id: _ce_event_for(session, viewer, event_id),
+    )
 
 
 async def acknowledge_in(session: AsyncSession, viewer: Viewer, ack: Acknowledgement) -> CeEvent:
@@ -1066,15 +1116,23 @@ async def recent_ce_changes(
 
 async def get_ce_event(runtime: Runtime, viewer: Viewer, event_id: int) -> CeEvent:
     async with runtime.db.read() as session:
-        event = await _load_event(session, event_id)
-        if event is None or not ce_policy.may_ce_event(viewer, ce_policy.CeAction.READ, event):
-            raise NotFound("No Coordinated Entry referral with that id is available to you.")
-        return event
+        return await _ce_event_for(session, viewer, event_id)
+
+
+async def _ce_event_for(session: AsyncSession, viewer: Viewer, event_id: int) -> CeEvent:
+    event = await _load_event(session, event_id)
+    if event is None or not ce_policy.may_ce_event(viewer, ce_policy.CeAction.READ, event):
+        raise NotFound("No Coordinated Entry referral with that id is available to you.")
+    return event
 
 
 async def get_vacancy(runtime: Runtime, viewer: Viewer, vacancy_id: int) -> Vacancy:
     async with runtime.db.read() as session:
-        vacancy = await session.scalar(select(Vacancy).where(Vacancy.id == vacancy_id).options(*ce_policy.VACANCY_LOAD))
-        if vacancy is None or not ce_policy.may_vacancy(viewer, ce_policy.VacancyAction.READ, vacancy):
-            raise NotFound("No vacancy with that id is available to you.")
-        return vacancy
+        return await _vacancy_for(session, viewer, vacancy_id)
+
+
+async def _vacancy_for(session: AsyncSession, viewer: Viewer, vacancy_id: int) -> Vacancy:
+    vacancy = await session.scalar(select(Vacancy).where(Vacancy.id == vacancy_id).options(*ce_policy.VACANCY_LOAD))
+    if vacancy is None or not ce_policy.may_vacancy(viewer, ce_policy.VacancyAction.READ, vacancy):
+        raise NotFound("No vacancy with that id is available to you.")
+    return vacancy

@@ -26,6 +26,7 @@ from db.referrals import ChangeSource, Referral
 from db.seekers import Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.outbox import record_event
 from resolvers.pagination import Page, keyset_page
 from resolvers.policy import enrollments as policy
@@ -308,12 +309,19 @@ async def _load(session: AsyncSession, enrollment_id: int) -> Enrollment:
     return fresh
 
 
-async def create_enrollment(runtime: Runtime, viewer: Viewer, new: NewEnrollment) -> Enrollment:
-    async with runtime.db.write() as session:
+async def create_enrollment(runtime: Runtime, viewer: Viewer, new: NewEnrollment, *, request: Once | None = None) -> Enrollment:
+    async def write(session: AsyncSession) -> Enrollment:
         head = await create_enrollment_in(session, viewer, new)
-        fresh = await _load(session, head.id)
-    await runtime.announce()
-    return fresh
+        return await _load(session, head.id)
+
+    return await write_once(
+        runtime,
+        viewer,
+        request,
+        write,
+        record=lambda head: Record("Enrollment", head.id),
+        replay=lambda session, enrollment_id: _readable(session, viewer, enrollment_id),
+    )
 
 
 async def record_move_in(runtime: Runtime, viewer: Viewer, *, enrollment_id: int, move_in_date: date) -> Enrollment:
@@ -339,10 +347,14 @@ async def exit_enrollment(
 async def get_enrollment(runtime: Runtime, viewer: Viewer, enrollment_id: int) -> Enrollment:
     """One enrollment, for whoever may read it; NOT_FOUND for everyone else."""
     async with runtime.db.read() as session:
-        enrollment = await session.scalar(_with_program().where(Enrollment.id == enrollment_id))
-        if enrollment is None or not policy.may(viewer, policy.Action.READ, enrollment, facts_of(enrollment)):
-            raise NotFound("No enrollment with that id is available to you.")
-        return enrollment
+        return await _readable(session, viewer, enrollment_id)
+
+
+async def _readable(session: AsyncSession, viewer: Viewer, enrollment_id: int) -> Enrollment:
+    enrollment = await session.scalar(_with_program().where(Enrollment.id == enrollment_id))
+    if enrollment is None or not policy.may(viewer, policy.Action.READ, enrollment, facts_of(enrollment)):
+        raise NotFound("No enrollment with that id is available to you.")
+    return enrollment
 
 
 async def list_enrollments(

@@ -34,6 +34,7 @@ from db.referrals import (
 from db.seekers import ContactPreference, Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers.idempotency import Once, Record, write_once
 from resolvers.live.outbox import latest_seq, record_event
 from resolvers.notify.planning import plan_notifications
 from resolvers.pagination import Page, keyset_page, keyset_pages
@@ -417,7 +418,7 @@ async def update_status_in(
 
 async def add_comment_in(
     session: AsyncSession, viewer: Viewer, *, referral_id: int, body: str, source: ChangeSource = ChangeSource.DASHBOARD
-) -> Referral:
+) -> Comment:
     referral = await _visible_referral(session, viewer, referral_id)
     if not policy.may(viewer, policy.Action.COMMENT, referral):
         raise Forbidden("You can see this referral but not comment on it.")
@@ -433,7 +434,7 @@ async def add_comment_in(
     change = {"comment": text, "commentId": comment.id, "version": referral.version}
     await _record_change(session, referral, EventKind.COMMENT_ADDED, viewer, source=source, change=change)
     await _audit_write(session, viewer, referral, [Scope.COMMENTS])
-    return referral
+    return comment
 
 
 async def write_and_announce(
@@ -448,8 +449,23 @@ async def write_and_announce(
     return fresh
 
 
-async def create_referral(runtime: Runtime, viewer: Viewer, new: NewReferral) -> Referral:
-    return await write_and_announce(runtime, lambda s: create_referral_in(s, viewer, new))
+async def create_referral(runtime: Runtime, viewer: Viewer, new: NewReferral, *, request: Once | None = None) -> Referral:
+    """A referral made once per idempotency key; a repeat answers it as the viewer may see it now."""
+
+    async def write(session: AsyncSession) -> Referral:
+        referral = await create_referral_in(session, viewer, new)
+        fresh = await load_referral(session, referral.id)
+        assert fresh is not None
+        return fresh
+
+    return await write_once(
+        runtime,
+        viewer,
+        request,
+        write,
+        record=lambda referral: Record("Referral", referral.id),
+        replay=lambda session, referral_id: _visible_referral(session, viewer, referral_id),
+    )
 
 
 async def update_referral_status(
@@ -473,8 +489,22 @@ async def undo_referral_status(runtime: Runtime, viewer: Viewer, *, referral_id:
     )
 
 
-async def add_referral_comment(runtime: Runtime, viewer: Viewer, *, referral_id: int, body: str) -> Referral:
-    return await write_and_announce(runtime, lambda s: add_comment_in(s, viewer, referral_id=referral_id, body=body))
+async def add_referral_comment(
+    runtime: Runtime, viewer: Viewer, *, referral_id: int, body: str, request: Once | None = None
+) -> Referral:
+    """A comment written once per idempotency key; the answer is its referral, as the viewer may see it now."""
+
+    async def write(session: AsyncSession) -> tuple[Referral, int]:
+        comment = await add_comment_in(session, viewer, referral_id=referral_id, body=body)
+        fresh = await load_referral(session, referral_id)
+        assert fresh is not None
+        return fresh, comment.id
+
+    async def replay(session: AsyncSession, comment_id: int) -> tuple[Referral, int]:
+        return await _visible_referral(session, viewer, referral_id), comment_id
+
+    answer, _ = await write_once(runtime, viewer, request, write, record=lambda done: Record("Comment", done[1]), replay=replay)
+    return answer
 
 
 async def get_referral(runtime: Runtime, viewer: Viewer, referral_id: int) -> Referral:

@@ -30,6 +30,7 @@ from schema.connections import Connection
 from schema.consent import Scope  # registered there, before any type here resolves it
 from schema.context import Info, require_viewer, runtime_of
 from schema.fields import field, mutation, subscription
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import pk_of, to_global_id
 
 strawberry.enum(CaseStage, description="Where a case stands: obtaining housing, moved in, stabilizing, closed.")
@@ -307,13 +308,13 @@ class CaseChangeType:
     case: CaseType | None = strawberry.field(description="Null on RESYNC: refetch the case.")
 
 @strawberry.input
-class OpenCaseInput:
+class OpenCaseInput(IdempotentInput):
     household: list[strawberry.ID] = strawberry.field(description="The household's seekers, the head first.")
     opened_on: date
     role: CaseRole = CaseRole.LEAD_CASE_MANAGER
 
 @strawberry.input
-class AddCaseWorkerInput:
+class AddCaseWorkerInput(IdempotentInput):
     case_id: strawberry.ID
     email: str
     role: CaseRole
@@ -328,7 +329,7 @@ class SetCaseStageInput:
     closure_reason: ClosureReason | None = None
 
 @strawberry.input
-class AddCaseGoalInput:
+class AddCaseGoalInput(IdempotentInput):
     case_id: strawberry.ID
     words: str = strawberry.field(description="The goal in the participant's own words.")
     on: date
@@ -336,7 +337,7 @@ class AddCaseGoalInput:
     status: GoalStatus = GoalStatus.NOT_STARTED
 
 @strawberry.input
-class RecordServiceContactInput:
+class RecordServiceContactInput(IdempotentInput):
     case_id: strawberry.ID
     on: date
     contact_type: ContactType
@@ -347,7 +348,7 @@ class RecordServiceContactInput:
     strengths: str | None = strawberry.field(default=None, description="The strengths noted at this contact.")
 
 @strawberry.input
-class AddCaseNoteInput:
+class AddCaseNoteInput(IdempotentInput):
     case_id: strawberry.ID
     on: date
     body: str
@@ -360,7 +361,7 @@ class NextStepInput:
     by: date | None = None
 
 @strawberry.input
-class RecordCaseConferenceInput:
+class RecordCaseConferenceInput(IdempotentInput):
     case_id: strawberry.ID
     on: date
     attendees: list[str]
@@ -368,7 +369,7 @@ class RecordCaseConferenceInput:
     next_steps: list[NextStepInput] = strawberry.field(default_factory=list)
 
 @strawberry.input
-class RecordFinancialAssistanceInput:
+class RecordFinancialAssistanceInput(IdempotentInput):
     case_id: strawberry.ID
     kind: AssistanceKind
     amount: str = strawberry.field(description="Dollars and cents, e.g. \"1250.00\".")
@@ -378,7 +379,7 @@ class RecordFinancialAssistanceInput:
     period_end: date | None = None
 
 @strawberry.input
-class LinkToCaseInput:
+class LinkToCaseInput(IdempotentInput):
     case_id: strawberry.ID
     referral_id: strawberry.ID | None = None
     ce_event_id: strawberry.ID | None = None
@@ -416,7 +417,7 @@ class CaseMutation:
         new = resolvers.NewCase(
             household=[pk_of(s, "Seeker", field="household") for s in input.household], opened_on=input.opened_on, role=input.role
         )
-        return CaseType(view=await resolvers.open_case(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.open_case(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Add a worker (of any organization) to the case.")
     async def add_case_worker(self, info: Info, input: AddCaseWorkerInput) -> CaseType:
@@ -427,6 +428,7 @@ class CaseMutation:
             email=input.email,
             organization_id=pk_of(input.organization_id, "Organization", field="organizationId") if input.organization_id else None,
             role=input.role,
+            request=once_of(info, input),
         )
         return CaseType(view=view)
 
@@ -463,7 +465,7 @@ class CaseMutation:
             body=_required(input.words, "words"),
             details=resolvers.goal_details(target_date=input.target_date, status=input.status),
         )
-        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Move a goal on (or set it aside).")
     async def update_case_goal(self, info: Info, goal_id: strawberry.ID, status: GoalStatus, expected_version: int) -> CaseType:
@@ -491,14 +493,14 @@ class CaseMutation:
                 strengths=input.strengths,
             ),
         )
-        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Add a case note (marked child welfare, it crosses only under that scope).")
     async def add_case_note(self, info: Info, input: AddCaseNoteInput) -> CaseType:
         new = resolvers.NewRecord(
             case_id=_case(input.case_id), kind=RecordKind.NOTE, on=input.on, body=_required(input.body, "body"), child_welfare=input.child_welfare
         )
-        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Record a case conference: who came, what was decided, who does what next.")
     async def record_case_conference(self, info: Info, input: RecordCaseConferenceInput) -> CaseType:
@@ -513,7 +515,7 @@ class CaseMutation:
                 attendees=input.attendees, next_steps=[(s.who, s.what, s.by) for s in input.next_steps]
             ),
         )
-        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Record a rapid re-housing payment: what for, how much, when, to whom, for which period.")
     async def record_financial_assistance(self, info: Info, input: RecordFinancialAssistanceInput) -> CaseType:
@@ -525,7 +527,7 @@ class CaseMutation:
                 kind=input.kind, amount=input.amount[:40], payee=input.payee, period_start=input.period_start, period_end=input.period_end
             ),
         )
-        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new))
+        return CaseType(view=await resolvers.add_record(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Link a referral, CE event or enrollment of the household to the case.")
     async def link_to_case(self, info: Info, input: LinkToCaseInput) -> CaseType:
@@ -536,6 +538,7 @@ class CaseMutation:
             referral_id=pk_of(input.referral_id, "Referral", field="referralId") if input.referral_id else None,
             ce_event_id=pk_of(input.ce_event_id, "CeEvent", field="ceEventId") if input.ce_event_id else None,
             enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId") if input.enrollment_id else None,
+            request=once_of(info, input),
         )
         return CaseType(view=view)
 

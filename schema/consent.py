@@ -12,6 +12,7 @@ from resolvers.errors import BadInput
 from schema.accounts import OrganizationType
 from schema.context import Info, require_viewer, runtime_of
 from schema.fields import field, mutation
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import pk_of, to_global_id
 
 strawberry.enum(Scope, description="A kind of a person's information that a release or an agreement lets across organizations.")
@@ -124,7 +125,7 @@ class ConsentType:
 
 
 @strawberry.input
-class GrantConsentInput:
+class GrantConsentInput(IdempotentInput):
     seeker_id: strawberry.ID
     scopes: list[Scope]
     to_organization_id: strawberry.ID | None = None
@@ -139,7 +140,7 @@ class GrantConsentInput:
 
 
 @strawberry.input
-class CreateAgreementInput:
+class CreateAgreementInput(IdempotentInput):
     name: str
     purpose: str
     party_organization_ids: list[strawberry.ID] = strawberry.field(description="The other parties; yours is added.")
@@ -181,7 +182,7 @@ class ConsentMutation:
             captured_how=input.captured_how,
             witness_name=input.witness_name,
         )
-        return ConsentType(model=await resolvers.grant_consent(runtime_of(info), require_viewer(info), new))
+        return ConsentType(model=await resolvers.grant_consent(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Revoke a release at once: the next query and the next pushed event no longer use it.")
     async def revoke_consent(self, info: Info, consent_id: strawberry.ID) -> ConsentType:
@@ -202,7 +203,7 @@ class ConsentMutation:
             starts_on=input.starts_on,
             ends_on=input.ends_on,
         )
-        return AgreementType(model=await resolvers.create_agreement(runtime_of(info), require_viewer(info), new))
+        return AgreementType(model=await resolvers.create_agreement(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
 
 __all__ = ["AgreementType", "ConsentMutation", "ConsentQuery", "ConsentType", "Scope"]

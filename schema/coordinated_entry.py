@@ -34,6 +34,7 @@ from schema.connections import Connection
 from schema.context import Info, require_viewer, runtime_of
 from schema.enums import ReferralEventKind, ReferralStatus
 from schema.fields import field, mutation, subscription
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
 
 
@@ -628,7 +629,7 @@ class AssessmentResultInput:
 
 
 @strawberry.input
-class RecordCeAssessmentInput:
+class RecordCeAssessmentInput(IdempotentInput):
     seeker_id: strawberry.ID
     coc_code: str
     assessment_date: date
@@ -651,7 +652,7 @@ class RemoveFromPriorityListInput:
 
 
 @strawberry.input
-class PostVacancyInput:
+class PostVacancyInput(IdempotentInput):
     program_id: strawberry.ID
     description: str
     size: int = 1
@@ -663,7 +664,7 @@ class PostVacancyInput:
 
 
 @strawberry.input
-class CreateCeReferralInput:
+class CreateCeReferralInput(IdempotentInput):
     vacancy_id: strawberry.ID
     entry_id: strawberry.ID | None = None
     seeker_id: strawberry.ID | None = None
@@ -768,7 +769,7 @@ class CoordinatedEntryMutation:
             household_type=input.household_type,
             eligibility=input.eligibility,
         )
-        assessed = await ce.record_assessment(runtime_of(info), require_viewer(info), new)
+        assessed = await ce.record_assessment(runtime_of(info), require_viewer(info), new, request=once_of(info, input))
         return CeAssessmentType(model=assessed.assessment, entry=assessed.entry)
 
     @mutation(description="Take someone off the priority list, with the reason.")
@@ -791,7 +792,7 @@ class CoordinatedEntryMutation:
             eligibility_notes=input.eligibility_notes,
             household_type=input.household_type,
         )
-        return VacancyType.of(await ce.post_vacancy(runtime_of(info), require_viewer(info), new))
+        return VacancyType.of(await ce.post_vacancy(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Refer a client to a vacancy (4.20): a CE event and a live referral to the program.")
     async def create_ce_referral(self, info: Info, input: CreateCeReferralInput) -> CeEventType:
@@ -804,7 +805,7 @@ class CoordinatedEntryMutation:
             problem_solving_result=input.problem_solving_result,
             case_management_after=input.case_management_after,
         )
-        return CeEventType.of(await ce.create_ce_referral(runtime_of(info), require_viewer(info), new))
+        return CeEventType.of(await ce.create_ce_referral(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="The provider says it has the referral, and who to contact there.")
     async def acknowledge_ce_referral(self, info: Info, input: AcknowledgeCeReferralInput) -> CeEventType:

@@ -20,6 +20,7 @@ from resolvers.pagination import clamp_first
 from schema.connections import Connection
 from schema.context import Info, loaders_of, require_viewer, runtime_of
 from schema.fields import field, mutation
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
@@ -102,7 +103,7 @@ class EnrollmentMemberInput:
 
 
 @strawberry.input
-class CreateEnrollmentInput:
+class CreateEnrollmentInput(IdempotentInput):
     program_id: strawberry.ID
     entry_date: date
     members: list[EnrollmentMemberInput]
@@ -164,7 +165,7 @@ class EnrollmentMutation:
             ],
             enrollment_coc=input.enrollment_coc,
         )
-        return EnrollmentType.from_model(await create_enrollment(runtime_of(info), require_viewer(info), new))
+        return EnrollmentType.from_model(await create_enrollment(runtime_of(info), require_viewer(info), new, request=once_of(info, input)))
 
     @mutation(description="Record the day the household moved into housing (housing programs only).")
     async def record_move_in(self, info: Info, input: RecordMoveInInput) -> EnrollmentType:

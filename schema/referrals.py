@@ -37,6 +37,7 @@ from schema.connections import Connection
 from schema.context import Info, operation_of, require_viewer, runtime_of
 from schema.enums import ChangeSource, ContactPreference, ReferralEventKind, ReferralKind, ReferralStatus, StatusGroup
 from schema.fields import field, mutation, subscription
+from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
@@ -321,7 +322,7 @@ class ScreenerAnswerInput:
 
 
 @strawberry.input
-class CreateReferralInput:
+class CreateReferralInput(IdempotentInput):
     program_id: strawberry.ID
     seeker_id: strawberry.ID | None = None
     seeker: NewSeekerInput | None = strawberry.field(default=None, description="Create a new seeker profile inline.")
@@ -356,7 +357,7 @@ class UndoReferralStatusInput:
 
 
 @strawberry.input
-class AddReferralCommentInput:
+class AddReferralCommentInput(IdempotentInput):
     referral_id: strawberry.ID
     body: str
 
@@ -463,7 +464,9 @@ class ReferralMutation:
             override_duplicate_reason=input.override_duplicate_reason,
         )
         try:
-            return ReferralType.from_model(await create_referral(runtime_of(info), require_viewer(info), new))
+            return ReferralType.from_model(
+                await create_referral(runtime_of(info), require_viewer(info), new, request=once_of(info, input))
+            )
         except BadInput as error:
             duplicate = error.details.get("duplicateOf")
             if isinstance(duplicate, int):
@@ -504,6 +507,7 @@ class ReferralMutation:
             require_viewer(info),
             referral_id=pk_of(input.referral_id, "Referral", field="referralId"),
             body=input.body,
+            request=once_of(info, input),
         )
         return ReferralType.from_model(referral)
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from db.base import utcnow
 from db.engine import Database
 from db.events import OutboxEvent, SubjectType
+from db.idempotency import prune_expired_keys
 from db.referrals import REFERRAL_LOAD, Referral
 from db.settings import Settings
 from resolvers import audit
@@ -269,6 +270,7 @@ class LiveHub:
                     self._last_prune = loop.time()
                     async with self.db.write() as session:
                         await prune_events(session, retention_days=self.settings.outbox_retention_days)
+                        await prune_expired_keys(session)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a failed round is retried on the next doorbell or poll

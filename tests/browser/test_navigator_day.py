@@ -6,10 +6,11 @@ wording on a tracking-only site; axe on every page state reached."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import ACCOUNTS, PHONE, Server, SignIn, save_screenshot
 from tests.browser.test_dashboards import AXE, PROGRAMS, axe_violations, demo_seeker
@@ -22,6 +23,7 @@ TOTALS = "query { programs(first: 1) { totalCount } peopleImHelping(first: 1) { 
 MINE = "query { referralsForMe(first: 100) { edges { node { id status program { id } } } } }"
 CREATE = """mutation($input: CreateReferralInput!) { createReferral(input: $input) { id status } }"""
 HISTORY = "query($id: ID!) { referral(id: $id) { history { note } } }"
+INBOUND_BY_NAME = "query($search: String) { inboundReferrals(search: $search) { totalCount } }"
 OPEN = {"NOT_UPDATED", "NEEDS_CLIENT_ACTION", "PENDING", "REFERRED_ELSEWHERE", "ELIGIBLE"}
 
 
@@ -263,3 +265,45 @@ def test_an_email_link_opens_the_referral_it_names(server: Server, sign_in: Sign
     item = navigator.locator(f'[data-testid="person-referral"][data-referral-id="{theirs}"]')
     expect(item).to_be_focused()
     expect(item.locator("details").first).to_have_attribute("open", "")
+
+
+def test_a_referral_resent_after_its_answer_was_lost_is_made_once(server: Server, sign_in: SignIn) -> None:
+    """The server made the referral but the answer never arrived; pressing Send again must not make a second."""
+    from tests.browser.test_dashboards import CONNECT_LABEL, live_program_of_intake
+
+    program = live_program_of_intake(server)
+    last_name = f"Idem{uuid.uuid4().hex[:6]}"
+    page = sign_in("navigator")
+    lost: list[str] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        if "createReferral" in (route.request.post_data or "") and not lost:
+            lost.append(route.fetch().text())  # the server gets it and commits; the page never hears back
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/graphql", lose_the_first_answer)
+    page.get_by_label("What does the person need?").fill(program["name"])
+    page.get_by_role("button", name="Search", exact=True).click()
+    card = page.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]')
+    card.get_by_role("button", name=CONNECT_LABEL[program["connectMode"]]).click()
+    form = page.get_by_test_id("referral-form")
+    form.get_by_label("First name").fill("Rhea")
+    form.get_by_label("Last name").fill(last_name)
+    form.get_by_label("Don't reach out").check()
+    for question in program["screener"]:
+        field = form.locator(f'[id="q-{question["key"]}"]')
+        if question["choices"]:
+            field.select_option(question["choices"][0])
+        else:
+            field.fill("Yes")
+    form.get_by_test_id("consent").check()
+    form.locator('button[type="submit"]').click()
+    expect(form.get_by_text("Can't reach Referloop right now")).to_be_visible()
+    assert lost and '"createReferral"' in lost[0], lost
+
+    form.locator('button[type="submit"]').click()
+    expect(page.get_by_role("status").filter(has_text="Referral sent")).to_be_visible()
+    inbound = server.graphql("intake", INBOUND_BY_NAME, {"search": last_name})["inboundReferrals"]
+    assert inbound["totalCount"] == 1, "one referral, although the form was sent twice"

@@ -64,6 +64,37 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; a plain-HTTP address on a LAN has only getRandomValues.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Errors after which the request may still have been made: a resend must carry the same key.
+const UNCERTAIN = new Set(['NETWORK', 'INTERNAL', 'RATE_LIMITED']);
+
+/**
+ * One form's create mutation, sent under an idempotency key per submission: a double click or a resend
+ * after a network error carries the same key, so the server makes the record once and answers it
+ * again. Once the server has answered (made it, or refused it) the next submission gets a new key.
+ * Returns `send(query, input)`, which resolves to `data` like `gql`.
+ */
+export function submission() {
+  let key = newKey();
+  return async function send(query, input) {
+    const sent = key;
+    try {
+      const data = await gql(query, { input: { ...input, idempotencyKey: sent } });
+      if (key === sent) key = newKey();
+      return data;
+    } catch (e) {
+      if (!UNCERTAIN.has(e.code) && key === sent) key = newKey();
+      throw e;
+    }
+  };
+}
+
 /** POST /auth/login; stores the token. Throws ApiError with a readable message on failure. */
 export async function logIn(email, password) {
   let res;

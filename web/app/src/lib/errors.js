@@ -22,6 +22,10 @@ const MESSAGES = {
 export function messageFor(error) {
   if (!error) return '';
   const code = error.code || 'INTERNAL';
+  // A form resent (after a network error) with other details than the submission that went through.
+  if (error.details?.[0]?.extensions?.reason === 'IDEMPOTENCY_KEY_REUSED') {
+    return 'This was already saved as first sent, before your changes. Reload to see it, or send the form again to save your changes as a new one.';
+  }
   // Input, permission and not-found messages from the API are written for people: show them as they are.
   if ((code === 'BAD_USER_INPUT' || code === 'FORBIDDEN' || code === 'NOT_FOUND') && error.message && error.message !== code) {
     return error.message;
