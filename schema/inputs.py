@@ -29,6 +29,7 @@ from graphql import (
 )
 
 from resolvers import cases, consent, coordinated_entry as ce, referrals
+from db.idempotency import KEY_MAX_LENGTH
 from resolvers.errors import BadInput
 from resolvers.pagination import BAD_CURSOR, MAX_CURSOR_LENGTH
 from resolvers.search import MAX_SEARCH_LENGTH, TOO_LONG
@@ -142,6 +143,16 @@ BOUNDS: dict[str, Bound | Many] = {
     "CreateAgreementInput.partyOrganizationIds": Many(consent.MAX_PARTIES),
     "CreateAgreementInput.scopes": Many(20),
 }
+
+# Every create's key, kept exactly as sent (resolvers/idempotency.py checks it is printable ASCII).
+IDEMPOTENCY_KEY = Bound(KEY_MAX_LENGTH, opaque=True)
+KEYED_INPUTS = (
+    "AddCaseGoalInput AddCaseNoteInput AddCaseWorkerInput AddReferralCommentInput CreateAgreementInput "
+    "CreateCeReferralInput CreateEnrollmentInput CreateReferralInput GrantConsentInput LinkToCaseInput OpenCaseInput "
+    "PostVacancyInput RecordCaseConferenceInput RecordCeAssessmentInput RecordFinancialAssistanceInput "
+    "RecordServiceContactInput"
+).split()
+BOUNDS.update({f"{name}.idempotencyKey": IDEMPOTENCY_KEY for name in KEYED_INPUTS})
 
 
 def _utc(value: datetime, field: str) -> datetime:
