@@ -80,7 +80,7 @@ def _id_pool() -> list[str]:
         for t in schema._schema.type_map.values()
         if isinstance(t, graphql.GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
     )
-    return [to_global_id(name, n) for name in types for n in (1, 2, 3, 4)] + [to_global_id("Nothing", 1)]
+    return [str(to_global_id(name, n)) for name in types for n in (1, 2, 3, 4)] + [str(to_global_id("Nothing", 1))]
 
 
 def _strategy() -> st.SearchStrategy[str]:
