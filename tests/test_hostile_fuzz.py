@@ -14,15 +14,21 @@ HOSTILE_FUZZ_OPERATIONS sets how many operations (2,000 by default) and HOSTILE_
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib.metadata
 import json
 import os
 import random
 import re
+import tempfile
 import time
 from datetime import timezone
+from pathlib import Path
 from typing import Any
 
 import graphql
+import pytest
+import hypothesis
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -43,6 +49,7 @@ from hypothesis import strategies as st
 from hypothesis.control import BuildContext
 from hypothesis.internal.conjecture.data import ConjectureData
 from hypothesis_graphql import Mode, from_schema, nodes
+from hypothesis_graphql._strategies.strategy import GraphQLStrategy
 
 from db.accounts import Role
 from db.engine import Database
@@ -71,6 +78,23 @@ INTERNAL = re.compile(
     r"|unexpected keyword|positional argument|KeyError|IndexError|TypeError|ValueError|AttributeError"
     r"|sqlalchemy|sqlite|psycopg|asyncpg|postgres|\bSELECT\b|\bINSERT\b|\bUPDATE \w+ SET\b|\bWHERE\b|IntegrityError"
 )
+
+
+_arguments_of = GraphQLStrategy.list_of_arguments
+_argument_strategies: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[GraphQLStrategy, Any]] = {}
+
+
+def _cached_arguments(self: GraphQLStrategy, arguments: dict[str, graphql.GraphQLArgument]) -> Any:
+    # hypothesis-graphql (0.13.5) builds a new composite strategy for a field's arguments each time
+    # it selects the field, and Hypothesis inspects and validates each new one: half the time of a
+    # draw. The strategy only depends on the arguments (the schema's own objects), so one for each.
+    key = (id(self), tuple((name, id(argument)) for name, argument in arguments.items()))
+    if key not in _argument_strategies:
+        _argument_strategies[key] = (self, _arguments_of(self, arguments))
+    return _argument_strategies[key][1]
+
+
+GraphQLStrategy.list_of_arguments = _cached_arguments  # type: ignore[method-assign]
 
 
 def _id_pool() -> list[str]:
@@ -138,11 +162,28 @@ def with_variables(text: str, chosen: random.Random) -> tuple[str, dict[str, Any
 
 
 def operations(count: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
-    """`count` generated operations, the same ones for the same seed.
+    """`count` generated operations, the same ones for the same seed (and schema and libraries).
 
-    Drawn straight from the strategy with a seeded random: Hypothesis's test runner, which would
-    also replay and mutate each example, takes three times as long for the same count.
+    Kept in a file in the temporary directory: `make test` runs the suite twice, and the second run
+    sends what the first one generated instead of generating it again.
     """
+    versions = f"{hypothesis.__version__} {importlib.metadata.version('hypothesis-graphql')}"
+    recipe = f"{schema.as_str()}\n{Path(__file__).read_text()}\n{count} {seed} {versions}"
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    kept = Path(tempfile.gettempdir()) / f"referloop-fuzz-{key}.json"
+    if kept.exists():
+        loaded: list[tuple[str, dict[str, Any]]] = [(text, variables) for text, variables in json.loads(kept.read_text())]
+        return loaded
+    generated = _generate(count, seed)
+    partial = kept.with_suffix(f".{os.getpid()}")
+    partial.write_text(json.dumps(generated))
+    partial.replace(kept)
+    return generated
+
+
+def _generate(count: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
+    """Drawn straight from the strategy with a seeded random: Hypothesis's test runner, which would
+    also replay and mutate each example, takes three times as long for the same count."""
     strategy = _strategy()
     chosen = random.Random(seed)
     generated = []
@@ -176,6 +217,8 @@ def _problems(status: int, text: str) -> list[str]:
     return found
 
 
+# 2,000 operations take about a minute of CPU; on a machine shared with other work, several of wall clock.
+@pytest.mark.timeout(1200)
 async def test_generated_operations_as_every_role_never_crash(api: Api, network: Network, db: Database) -> None:
     await add_member(db, CE_MANAGER, organization_id=network.pks["navs"], role=Role.CE_MANAGER, name="Cora Fuzz")
     await add_member(db, ADMIN, organization_id=network.pks["food"], role=Role.ADMIN, name="Ada Fuzz")

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from db.engine import Database
@@ -37,6 +38,7 @@ INTAKE = "intake@test.example"
 STATUSES = [s.value for s in ReferralStatus if s is not ReferralStatus.NOT_UPDATED]
 
 
+@pytest.mark.timeout(SECONDS + 300)
 async def test_fifty_clients_race_and_every_history_holds(api: Api, network: Network, db: Database) -> None:
     ids = []
     for n in range(REFERRALS):
