@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,10 @@ class Database:
         self._writes = async_sessionmaker(
             self.engine.execution_options(referloop_write=True), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Writers of this process queue here, in turn, rather than
+        # in SQLite's busy loop: fifty clients at once kept some waiting past the busy timeout
+        # ("database is locked", a 500) while the writer ahead of them waited for the event loop.
+        self._write_turn = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -125,7 +130,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back whole if it raises."""
-        async with self._writes() as session, session.begin():
+        async with self._write_turn or nullcontext(), self._writes() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

@@ -360,6 +360,10 @@ async def update_status_in(
 ) -> Referral:
     referral = await _visible_referral(session, viewer, referral_id)
     note = bounded_text(note, limit=NOTE_MAX_LENGTH, what="note", field="note")
+    # Stale first: what a client saw no longer holds, so "already has that status" or a refusal
+    # reasoned from the status it saw would mislead it; reloading is what it must do.
+    if referral.version != expected_version:
+        raise Conflict(STALE, currentVersion=referral.version)
     if undo:
         # policy.undo_status: one's own latest change, within policy.UNDO_SECONDS.
         restored = policy.undo_status(viewer, referral, utcnow())
@@ -382,8 +386,6 @@ async def update_status_in(
                 "which records the result and sets this status.",
                 field="status",
             )
-    if referral.version != expected_version:
-        raise Conflict(STALE, currentVersion=referral.version)
     previous = referral.status
     now = utcnow()
     # The version in the WHERE clause makes the check and the write one step on every database.

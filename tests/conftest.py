@@ -100,3 +100,13 @@ async def server(settings: Settings, network: Network) -> AsyncIterator[str]:
 async def api(server: str) -> AsyncIterator[Api]:
     async with Api(server) as client:
         yield client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        database = "PostgreSQL" if POSTGRES else "SQLite"
+        terminalreporter.section(f"hostile figures ({database})")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

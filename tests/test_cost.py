@@ -126,15 +126,17 @@ async def test_the_issues_attack_is_refused_before_anything_runs(api: Api, netwo
     baseline = len(statements)  # what signing the request in costs
 
     statements.clear()
-    started = time.perf_counter()
+    # CPU time, the client's and the server's (one process): on a shared machine the wall clock
+    # also counts the time others had the cores.
+    started = time.process_time()
     errors = await api.errors(ATTACK, as_=NAVIGATOR)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert errors.codes == [QUERY_TOO_COSTLY]
     message = errors.errors[0]["message"]
     assert f"{cost(ATTACK):,}" in message and f"{BUDGETS[Role.NAVIGATOR]:,}" in message
     assert errors.errors[0]["extensions"]["cost"] == cost(ATTACK)
     assert len(statements) == baseline, statements  # no resolver ran a statement
-    assert elapsed < 0.1, f"refused in {elapsed * 1000:.0f} ms"
+    assert elapsed < 0.1, f"refused in {elapsed * 1000:.0f} ms of CPU"
 
 
 async def test_one_alias_of_the_attack_is_already_over_the_budget(api: Api, network: Network) -> None:
