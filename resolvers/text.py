@@ -28,6 +28,9 @@ class Bound:
     too_long: str | None = None
     # Ids and cursors: opaque ASCII, neither trimmed nor normalized, refused whole when not one of ours.
     opaque: bool = False
+    # Passwords: checked for refused characters and length, but kept exactly as typed, since
+    # sign-in compares them as sent.
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ def checked(value: str, bound: Bound, *, field: str, what: str | None = None) ->
     bad = refused_character(text, lines=bound.lines)
     if bad is not None:
         raise BadInput(f"The {what} holds a control character ({bad}); please retype it.", field=field)
+    if bound.exact:
+        if len(value) > bound.limit:
+            raise BadInput(bound.too_long or f"The {what} is too long ({bound.limit:,} characters at most).", field=field)
+        return value
     cleaned = unicodedata.normalize("NFC", text).strip()
     if len(cleaned) > bound.limit:
         raise BadInput(bound.too_long or f"The {what} is too long ({bound.limit:,} characters at most).", field=field)

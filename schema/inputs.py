@@ -28,7 +28,7 @@ from graphql import (
     GraphQLSchema,
 )
 
-from resolvers import cases, consent, coordinated_entry as ce, referrals
+from resolvers import cases, consent, coordinated_entry as ce, passwords, referrals
 from db.idempotency import KEY_MAX_LENGTH
 from resolvers.errors import BadInput
 from resolvers.pagination import BAD_CURSOR, MAX_CURSOR_LENGTH
@@ -153,6 +153,8 @@ KEYED_INPUTS = (
     "RecordServiceContactInput"
 ).split()
 BOUNDS.update({f"{name}.idempotencyKey": IDEMPOTENCY_KEY for name in KEYED_INPUTS})
+PASSWORD = Bound(passwords.MAX_LENGTH, exact=True)
+BOUNDS.update({"Mutation.changePassword.currentPassword": PASSWORD, "Mutation.changePassword.newPassword": PASSWORD})
 
 
 def _utc(value: datetime, field: str) -> datetime:
