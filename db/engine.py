@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from db.numbering import WriteSession
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -57,7 +59,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._writes = async_sessionmaker(
-            self.engine.execution_options(referloop_write=True), expire_on_commit=False
+            self.engine.execution_options(referloop_write=True), expire_on_commit=False, sync_session_class=WriteSession
         )
 
     @asynccontextmanager
@@ -67,7 +69,10 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back whole if it raises."""
+        """One transaction: committed when the block ends, rolled back whole if it raises.
+
+        Its outbox events are numbered as it commits (db.numbering), under a lock held only from then.
+        """
         async with self._writes() as session, session.begin():
             yield session
 
