@@ -57,7 +57,10 @@ class Settings:
     # How long audit log entries are kept before `referloop audit purge-list` lists them (HMIS: 7 years).
     audit_retention_years: int = 7
     subscriber_queue_size: int = 1000
+    # How often each hub reads the outbox without a doorbell (LIVE_POLL_SECONDS).
     relay_interval_seconds: float = 2.0
+    # Server processes sharing the work (REFERLOOP_WORKERS, set by `referloop serve --workers N`).
+    workers: int = 1
     # How stale a live subscriber's memberships may get before pushes are checked against fresh ones.
     viewer_refresh_seconds: float = 30.0
     sql_echo: bool = False
@@ -80,6 +83,24 @@ class Settings:
     link_ttl_seconds: int = 14 * 24 * 3600
     # The largest /graphql request body, in bytes (HTTP 413 above it); GRAPHQL_BODY_LIMIT.
     graphql_body_limit: int = 1024 * 1024
+
+    def workers_refused(self, workers: int | None = None) -> str | None:
+        """Why this many server processes cannot share this database and bus, or None if they can."""
+        count = self.workers if workers is None else workers
+        if count <= 1:
+            return None
+        if make_url(self.database_url).get_backend_name() != "postgresql":
+            return (
+                f"{count} workers need PostgreSQL: set DATABASE_URL=postgresql+asyncpg://... "
+                "(SQLite serves one process; run one worker)"
+            )
+        if self.broadcast_url.split("://", 1)[0] not in {"redis", "rediss"}:
+            return (
+                f"{count} workers need a bus between them: set BROADCAST_URL=redis://host:6379 "
+                f"({self.broadcast_url} rings only its own process, so the others would learn of a change "
+                "only by polling, seconds late)"
+            )
+        return None
 
     @property
     def is_development(self) -> bool:
@@ -112,6 +133,8 @@ class Settings:
             "outbox_retention_days": int(env.get("OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
             "audit_retention_years": int(env.get("AUDIT_RETENTION_YEARS", cls.audit_retention_years)),
             "subscriber_queue_size": int(env.get("SUBSCRIBER_QUEUE_SIZE", cls.subscriber_queue_size)),
+            "relay_interval_seconds": float(env.get("LIVE_POLL_SECONDS", cls.relay_interval_seconds)),
+            "workers": int(env.get("REFERLOOP_WORKERS", cls.workers)),
             "sql_echo": env.get("SQL_ECHO", "") == "1",
             "smtp_url": env.get("SMTP_URL", cls.smtp_url),
             "mail_from": env.get("MAIL_FROM", cls.mail_from),

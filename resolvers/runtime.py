@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.engine import Database
+from db.leader import Leadership
 from db.settings import Settings
 from resolvers.live.hub import LiveHub
 from resolvers.notify.delivery import DeliveryWorker
@@ -15,18 +16,22 @@ class Runtime:
     settings: Settings
     db: Database
     live: LiveHub
+    # Which process prunes the outbox and composes digests (db/leader.py); every process sends.
+    leadership: Leadership
     # Sends notifications from this process unless NOTIFICATIONS_WORKER=0 (then `referloop worker` does).
     delivery: DeliveryWorker | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         db = Database(settings.database_url, echo=settings.sql_echo)
-        return cls(settings=settings, db=db, live=LiveHub(db, settings))
+        leadership = Leadership(db)
+        return cls(settings=settings, db=db, live=LiveHub(db, settings, leadership=leadership), leadership=leadership)
 
     async def start(self) -> None:
+        await self.leadership.start()
         await self.live.start()
         if self.settings.notifications_worker:
-            self.delivery = DeliveryWorker(self.settings, self.db)
+            self.delivery = DeliveryWorker(self.settings, self.db, leadership=self.leadership)
             await self.delivery.start()
 
     async def announce(self) -> None:
@@ -39,4 +44,5 @@ class Runtime:
         if self.delivery is not None:
             await self.delivery.stop()
         await self.live.stop()
+        await self.leadership.stop()
         await self.db.dispose()

@@ -188,7 +188,14 @@ def _serve(args: argparse.Namespace) -> None:
     # The app reads its settings from the environment: links in messages follow the address served
     # (db.settings.public_url_from), unless PUBLIC_URL says otherwise.
     os.environ["HOST"], os.environ["PORT"] = args.host, str(args.port)
-    uvicorn.run("web.app:app", host=args.host, port=args.port, proxy_headers=False, log_level="info")
+    refused = Settings.from_env().workers_refused(args.workers)
+    if refused:
+        raise SystemExit(f"referloop serve: {refused}")
+    # Each worker process checks again as it starts (web.app), whoever started it.
+    os.environ["REFERLOOP_WORKERS"] = str(args.workers)
+    uvicorn.run(
+        "web.app:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=False, log_level="info"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -201,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="serve the API and the dashboards")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (several need PostgreSQL and BROADCAST_URL=redis://...)"
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser("docs", help="print the policy's tables into docs/architecture.md").set_defaults(run=_docs)
     worker = commands.add_parser(
