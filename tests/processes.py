@@ -69,7 +69,7 @@ class ServerProcess:
             body: dict[str, Any] = (await http.get("/healthz")).json()
             return body
 
-    async def wait_ready(self, timeout: float = 30) -> None:
+    async def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
