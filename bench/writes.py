@@ -34,6 +34,10 @@ INTAKE = "intake@test.example"
 NAVIGATOR = "navigator@test.example"
 
 
+def log(message: str) -> None:
+    print(f"[bench.writes {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
@@ -69,6 +73,7 @@ async def measure(url: str, *, label: str, writers: int, seconds: float) -> Writ
     from db.referrals import ReferralStatus
     from tests.support import build_network, pantry_referral
 
+    log(f"{label}: migrating a fresh database")
     await asyncio.to_thread(migrate.upgrade, url)
     settings = Settings(
         environment="test",
@@ -84,6 +89,7 @@ async def measure(url: str, *, label: str, writers: int, seconds: float) -> Writ
         intake = await load_viewer(session, int(await session.scalar(select(User.id).where(User.email == INTAKE)) or 0))
         assert navigator is not None and intake is not None
         referral_ids = [(await create_referral_in(session, navigator, pantry_referral(network, n))).id for n in range(writers)]
+    log(f"{label}: {writers} writers for {seconds:.0f} s")
     await runtime.start()
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -149,8 +155,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+RESULTS = ROOT / "bench" / "results-writes.md"
+
+
 def main() -> None:
-    asyncio.run(run(parser().parse_args()))
+    results = asyncio.run(run(parser().parse_args()))
+    load = os.getloadavg()[0]
+    lines = [
+        "## Status updates per second (bench/writes.py)",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 1-minute load average {load:.1f} at the end.",
+        "",
+        "| database | writers | status updates per second | p50 per update | p99 |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r.database} | {r.writers} | {r.per_second:.0f} | {percentile(r.latencies, 0.5) * 1000:.1f} ms | "
+            f"{percentile(r.latencies, 0.99) * 1000:.1f} ms |"
+            for r in results
+        ],
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":
