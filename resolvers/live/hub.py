@@ -235,8 +235,11 @@ class LiveHub:
     async def _dispatch_forever(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
+            # as the doorbell rings, and stop() would then wait on this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_interval_seconds)
+                async with asyncio.timeout(self.settings.relay_interval_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if loop.time() - self._last_refresh > self.settings.viewer_refresh_seconds:

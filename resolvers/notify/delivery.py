@@ -197,8 +197,10 @@ class DeliveryWorker:
                 raise
             except Exception:  # noqa: BLE001 - a failed round is tried again on the next poll
                 log.exception("notification delivery round failed")
+            # asyncio.timeout, not wait_for, which can swallow a cancellation on Python 3.11 (as in the hub).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notification_poll_seconds)
+                async with asyncio.timeout(self.settings.notification_poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> RoundResult:
