@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -110,7 +111,9 @@ async def measure(url: str, *, label: str, writers: int, seconds: float) -> Writ
         await asyncio.gather(*(writer(r) for r in referral_ids))
     finally:
         elapsed = time.perf_counter() - started
-        await runtime.stop()
+        # Bounded: before 2026-12 the hub's stop could hang (wait_for swallowing its cancellation).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.stop(), 15)
     return WriteResult(database=label, writers=writers, updates=len(latencies), seconds=elapsed, latencies=latencies)
 
 
