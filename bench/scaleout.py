@@ -109,7 +109,10 @@ class Server:
 
     async def subscribers(self) -> int:
         async with httpx.AsyncClient(base_url=self.base) as http:
-            return int((await http.get("/healthz", timeout=10)).json()["subscribers"])
+            try:
+                return int((await http.get("/healthz", timeout=30)).json()["subscribers"])
+            except httpx.TransportError:
+                return 0
 
     def stop(self) -> None:
         self.process.terminate()
@@ -127,6 +130,16 @@ class Dashboard:
 
 
 async def dashboard(ws_url: str, token: str, board: Dashboard) -> None:
+    for attempt in range(20):
+        try:
+            await _dashboard_once(ws_url, token, board)
+            return
+        except (OSError, websockets.InvalidHandshake, websockets.InvalidMessage, TimeoutError):
+            # A server busy accepting hundreds of sockets at once drops some handshakes: try again.
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+
+async def _dashboard_once(ws_url: str, token: str, board: Dashboard) -> None:
     try:
         async with websockets.connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, open_timeout=60) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
