@@ -23,6 +23,8 @@ from db.notifications import Notification
 # Any constant works; it names the lock that keeps outbox numbers in commit order on PostgreSQL.
 EVENT_ORDER_LOCK = 7_270_001
 _PENDING = "referloop_unnumbered_events"
+# Provisional numbers of one transaction: more events than this in one change would collide.
+_PER_TRANSACTION = 1_000_000
 _NEXT = text("SELECT nextval(pg_get_serial_sequence('outbox_events', 'seq'))")
 
 
@@ -32,10 +34,15 @@ def numbers_at_commit(session: Session) -> bool:
 
 
 def provisional_seq(session: Session, outbox_event: OutboxEvent) -> int:
-    """A number unique to this event until it is numbered: negative, so no reader ever selects it."""
-    provisional = -int(session.execute(_NEXT).scalar_one())
-    session.info.setdefault(_PENDING, []).append(outbox_event)
-    return provisional
+    """A number unique to this event until it is numbered: negative, so no reader ever selects it.
+
+    Made from the transaction's id, not from the sequence, so the final numbers stay as dense as
+    before (a rolled-back change still leaves a gap).
+    """
+    pending: list[OutboxEvent] = session.info.setdefault(_PENDING, [])
+    xid = int(session.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+    pending.append(outbox_event)
+    return -(xid * _PER_TRANSACTION + len(pending))
 
 
 def number_events(session: Session) -> None:
