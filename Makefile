@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export REFERLOOP_ENV ?= development
 
-.PHONY: run test install dashboards migrate seed serve lint test-api test-browser chromium bench schema docs clean
+.PHONY: run test install dashboards migrate seed serve lint test-api test-browser chromium bench bench-scaleout schema docs clean
 
 run: install dashboards migrate seed serve
 
@@ -66,6 +66,16 @@ bench: install
 	$(BIN)/python -m bench.performance
 	$(BIN)/python -m bench.case_fanout
 	$(BIN)/python -m bench.hostile
+	$(MAKE) bench-scaleout
+
+# Writes per second on both databases, and two workers with Redis beside one process, on the
+# suite's throwaway PostgreSQL and Redis (bench/results-writes.md, bench/results-scaleout.md).
+bench-scaleout: install
+	bash tests/services.sh start
+	trap 'bash tests/services.sh stop' EXIT; trap 'exit 130' INT TERM; \
+	PG=postgresql+asyncpg://postgres@127.0.0.1:$${TEST_PG_PORT:-54329}; \
+	$(BIN)/python -m bench.writes --postgres $$PG && \
+	$(BIN)/python -m bench.scaleout --postgres $$PG --redis redis://127.0.0.1:$${TEST_REDIS_PORT:-63799}
 
 schema: install
 	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from db.numbering import WriteSession
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # How many SQLite virtual machine steps run between looks at the clock: a few microseconds' work.
 SQLITE_PROGRESS_STEPS = 10_000
@@ -115,7 +117,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._writes = async_sessionmaker(
-            self.engine.execution_options(referloop_write=True), expire_on_commit=False
+            self.engine.execution_options(referloop_write=True), expire_on_commit=False, sync_session_class=WriteSession
         )
         # SQLite has one writer at a time. Writers of this process queue here, in turn, rather than
         # in SQLite's busy loop: fifty clients at once kept some waiting past the busy timeout
@@ -129,7 +131,10 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back whole if it raises."""
+        """One transaction: committed when the block ends, rolled back whole if it raises.
+
+        Its outbox events are numbered as it commits (db.numbering), under a lock held only from then.
+        """
         async with self._write_turn or nullcontext(), self._writes() as session, session.begin():
             yield session
 

@@ -81,7 +81,10 @@ class Settings:
     # How long audit log entries are kept before `referloop audit purge-list` lists them (HMIS: 7 years).
     audit_retention_years: int = 7
     subscriber_queue_size: int = 1000
+    # How often each hub reads the outbox without a doorbell (LIVE_POLL_SECONDS).
     relay_interval_seconds: float = 2.0
+    # Server processes sharing the work (REFERLOOP_WORKERS, set by `referloop serve --workers N`).
+    workers: int = 1
     # How stale a live subscriber's sign-in session and memberships may get: every this often each
     # open subscription is checked, and one whose session ended or whose access changed is closed.
     viewer_refresh_seconds: float = 2.0
@@ -133,6 +136,24 @@ class Settings:
         if not self.is_development and (problem := secret_key_problem(self.secret_key)) is not None:
             raise RuntimeError(f"{problem}: set it to a long random value, e.g. the output of {HOW_TO_MAKE_A_SECRET}")
 
+    def workers_refused(self, workers: int | None = None) -> str | None:
+        """Why this many server processes cannot share this database and bus, or None if they can."""
+        count = self.workers if workers is None else workers
+        if count <= 1:
+            return None
+        if make_url(self.database_url).get_backend_name() != "postgresql":
+            return (
+                f"{count} workers need PostgreSQL: set DATABASE_URL=postgresql+asyncpg://... "
+                "(SQLite serves one process; run one worker)"
+            )
+        if self.broadcast_url.split("://", 1)[0] not in {"redis", "rediss"}:
+            return (
+                f"{count} workers need a bus between them: set BROADCAST_URL=redis://host:6379 "
+                f"({self.broadcast_url} rings only its own process, so the others would learn of a change "
+                "only by polling, seconds late)"
+            )
+        return None
+
     @property
     def is_development(self) -> bool:
         return self.environment in {"development", "test"}
@@ -170,6 +191,8 @@ class Settings:
             "sign_in_lockout_seconds": int(env.get("SIGN_IN_LOCKOUT_SECONDS", cls.sign_in_lockout_seconds)),
             "max_websockets_per_user": int(env.get("MAX_WEBSOCKETS_PER_USER", cls.max_websockets_per_user)),
             "max_subscriptions_per_user": int(env.get("MAX_SUBSCRIPTIONS_PER_USER", cls.max_subscriptions_per_user)),
+            "relay_interval_seconds": float(env.get("LIVE_POLL_SECONDS", cls.relay_interval_seconds)),
+            "workers": int(env.get("REFERLOOP_WORKERS", cls.workers)),
             "sql_echo": env.get("SQL_ECHO", "") == "1",
             "smtp_url": env.get("SMTP_URL", cls.smtp_url),
             "mail_from": env.get("MAIL_FROM", cls.mail_from),

@@ -37,7 +37,7 @@ from db.referrals import ChangeSource
 from db.seekers import Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Forbidden, NotFound
-from resolvers.live.outbox import record_event
+from resolvers.live.outbox import number_now, record_event
 from resolvers.policy import capabilities
 from resolvers.policy.capabilities import Capability
 from resolvers.policy.enrollments import programs_in_coc
@@ -453,6 +453,8 @@ async def _export(db: Database, viewer: Viewer, *, coc_code: str, start: date, e
                 "rows": dict(export.rows),
             },
         )
+        # The audit rows name the export by its event's number, which they can never change after.
+        await number_now(session)
         # One row per exported client (HMIS asks who saw whose record), in one INSERT per thousand.
         await audit.record(
             session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from db.engine import Database
+from db.leader import Leadership
 from db.settings import Settings
 from resolvers.live.hub import LiveHub
 from resolvers.notify.delivery import DeliveryWorker
@@ -16,6 +17,8 @@ class Runtime:
     settings: Settings
     db: Database
     live: LiveHub
+    # Which process prunes the outbox and composes digests (db/leader.py); every process sends.
+    leadership: Leadership
     # Sends notifications from this process unless NOTIFICATIONS_WORKER=0 (then `referloop worker` does).
     delivery: DeliveryWorker | None = None
     # What each caller may still spend (resolvers/rate_limit.py), in this process.
@@ -27,12 +30,14 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         db = Database(settings.database_url, echo=settings.sql_echo, statement_timeout=settings.statement_timeout_seconds)
-        return cls(settings=settings, db=db, live=LiveHub(db, settings))
+        leadership = Leadership(db)
+        return cls(settings=settings, db=db, live=LiveHub(db, settings, leadership=leadership), leadership=leadership)
 
     async def start(self) -> None:
+        await self.leadership.start()
         await self.live.start()
         if self.settings.notifications_worker:
-            self.delivery = DeliveryWorker(self.settings, self.db)
+            self.delivery = DeliveryWorker(self.settings, self.db, leadership=self.leadership)
             await self.delivery.start()
 
     async def announce(self) -> None:
@@ -45,4 +50,5 @@ class Runtime:
         if self.delivery is not None:
             await self.delivery.stop()
         await self.live.stop()
+        await self.leadership.stop()
         await self.db.dispose()

@@ -27,7 +27,8 @@ _numbers = itertools.count()
 
 def _postgres_admin() -> Engine:
     assert POSTGRES
-    return create_engine(POSTGRES.replace("+asyncpg", "+psycopg") + "/postgres", isolation_level="AUTOCOMMIT")
+    # Pre-ping: a test may restart the server (tests/test_faults.py), and the pool must not keep dead connections.
+    return create_engine(POSTGRES.replace("+asyncpg", "+psycopg") + "/postgres", isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
 @pytest.fixture(scope="session")

@@ -27,12 +27,22 @@ from web.links import status_link
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """This process: the newest event it has dispatched, its subscribers, whether it leads and hears the bus."""
     runtime: Runtime = request.state.runtime
+    live = runtime.live
     if not runtime.settings.is_development:
         # A deployment's load balancer needs to know it answers, and no one outside more than that.
         return JSONResponse({"ok": True})
     # The browser tests and benchmarks wait on these.
-    return JSONResponse({"ok": True, "lastSeq": runtime.live.last_seq, "subscribers": runtime.live.subscriber_count})
+    return JSONResponse(
+        {
+            "ok": True,
+            "lastSeq": live.last_seq,
+            "subscribers": live.subscriber_count,
+            "leader": runtime.leadership.is_leader,
+            "bus": live.doorbell.connected,
+        }
+    )
 
 
 async def _refuse_demo_outside_development(runtime: Runtime) -> None:
@@ -49,6 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        refused = settings.workers_refused()
+        if refused:
+            raise RuntimeError(refused)
         runtime = Runtime.create(settings)
         await _refuse_demo_outside_development(runtime)
         await runtime.start()

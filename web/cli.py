@@ -243,6 +243,11 @@ def _serve(args: argparse.Namespace) -> None:
     # The app reads its settings from the environment: links in messages follow the address served
     # (db.settings.public_url_from), unless PUBLIC_URL says otherwise.
     os.environ["HOST"], os.environ["PORT"] = args.host, str(args.port)
+    refused = Settings.from_env().workers_refused(args.workers)
+    if refused:
+        raise SystemExit(f"referloop serve: {refused}")
+    # Each worker process checks again as it starts (web.app), whoever started it.
+    os.environ["REFERLOOP_WORKERS"] = str(args.workers)
     # Behind a reverse proxy that ends TLS, --forwarded-allow-ips names it: uvicorn then takes the
     # scheme (and client address) from its X-Forwarded-* headers, and only from it (web/headers.py
     # sends HSTS once the scheme is https). Without the option no forwarded header is believed.
@@ -250,6 +255,7 @@ def _serve(args: argparse.Namespace) -> None:
         "web.app:app",
         host=args.host,
         port=args.port,
+        workers=args.workers,
         proxy_headers=args.forwarded_allow_ips is not None,
         forwarded_allow_ips=args.forwarded_allow_ips,
         log_level="info",
@@ -270,6 +276,9 @@ def main(argv: list[str] | None = None) -> None:
         "--forwarded-allow-ips",
         metavar="IPS",
         help="comma-separated addresses of the reverse proxy whose X-Forwarded-Proto and -For to trust",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (several need PostgreSQL and BROADCAST_URL=redis://...)"
     )
     serve.set_defaults(run=_serve)
     commands.add_parser("docs", help="print the policy's tables into docs/architecture.md").set_defaults(run=_docs)

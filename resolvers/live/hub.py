@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from broadcaster import Broadcast
 from sqlalchemy import select
 
 from db.base import utcnow
 from db.engine import Database
+from db.leader import Leadership
 from db.events import OutboxEvent, SubjectType
 from db.idempotency import prune_expired_keys
 from db.referrals import REFERRAL_LOAD, Referral
@@ -29,6 +28,7 @@ from db.settings import Settings
 from resolvers import audit
 from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.live import access
+from resolvers.live.doorbell import doorbell_for
 from resolvers.live.outbox import events_after, latest_seq, oldest_seq, prune_events
 from resolvers.policy import audience
 from resolvers.policy import referrals as referral_policy
@@ -36,7 +36,6 @@ from resolvers.viewer import Viewer, load_viewers
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "referloop.referral-events"
 RESYNC = "RESYNC"
 # Internal only: the subscriber's account was disabled or removed; its stream ends.
 REVOKED = "REVOKED"
@@ -162,11 +161,14 @@ async def _with_referrals(db: Database, events: Sequence[OutboxEvent]) -> list[D
 
 
 class LiveHub:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, *, leadership: Leadership | None = None) -> None:
         self.db = db
         self.settings = settings
+        # The newest event this process's hub has dispatched (not the database's newest: see committed_seq).
         self.last_seq = 0
-        self._broadcast = Broadcast(settings.broadcast_url)
+        self.doorbell = doorbell_for(settings.broadcast_url)
+        # Only the leader prunes the outbox; without one (a single process), this hub does.
+        self.leadership = leadership
         self._subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -179,7 +181,7 @@ class LiveHub:
         return len(self._subscribers)
 
     async def start(self) -> None:
-        await self._broadcast.connect()
+        await self.doorbell.connect()
         async with self.db.read() as session:
             self.last_seq = await latest_seq(session)
         listening = asyncio.Event()
@@ -196,12 +198,12 @@ class LiveHub:
             # As in DeliveryWorker.stop: only the tasks' own cancellation is swallowed.
             await asyncio.wait(self._tasks)
         self._tasks = []
-        await self._broadcast.disconnect()
+        await self.doorbell.disconnect()
 
     async def ring(self) -> None:
         """Say that new events are committed; every process's hub then reads the outbox."""
         try:
-            await self._broadcast.publish(CHANNEL, json.dumps({"at": utcnow().isoformat()}))
+            await self.doorbell.ring()
         except Exception:  # noqa: BLE001 - the relay's polling delivers what the doorbell could not
             log.exception("could not publish to the event bus; relying on polling")
             self._wake.set()
@@ -241,32 +243,25 @@ class LiveHub:
         self._wake.set()
 
     async def _listen(self, listening: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self._broadcast.subscribe(CHANNEL) as bus:
-                    listening.set()
-                    # broadcaster annotates Subscriber.__aiter__, an async generator, as "AsyncGenerator | None".
-                    async for _ in bus:  # type: ignore[union-attr]
-                        self._wake.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep serving from polling while the bus is away
-                log.exception("event bus subscription failed; retrying")
-                listening.set()
-                await asyncio.sleep(1.0)
+        # The doorbell reconnects by itself and rings once each time it is back (resolvers/live/doorbell.py).
+        await self.doorbell.listen(self._wake.set, listening)
 
     async def _dispatch_forever(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
+            # as the doorbell rings, and stop() would then wait on this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_interval_seconds)
+                async with asyncio.timeout(self.settings.relay_interval_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if loop.time() - self._last_refresh > self.settings.viewer_refresh_seconds:
                     self._last_refresh = loop.time()
                     await self._refresh_viewers()
                 await self._dispatch_new()
-                if loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
+                leads = self.leadership is None or self.leadership.is_leader
+                if leads and loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
                     self._last_prune = loop.time()
                     async with self.db.write() as session:
                         await prune_events(session, retention_days=self.settings.outbox_retention_days)

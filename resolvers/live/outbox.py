@@ -6,19 +6,16 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from db.base import utcnow
 from db.events import EventKind, OutboxEvent, SubjectType
+from db.numbering import number_events, numbers_at_commit, provisional_seq
 from db.referrals import ChangeSource
 from resolvers.viewer import Viewer
-
-# Any constant works; it names the lock that keeps outbox numbers in commit order on PostgreSQL.
-_EVENT_ORDER_LOCK = 7_270_001
-
 
 async def record_event(
     session: AsyncSession,
@@ -30,11 +27,12 @@ async def record_event(
     source: ChangeSource,
     change: dict[str, Any],
 ) -> OutboxEvent:
-    """Add an event in the caller's transaction; it comes back numbered."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Sequence values are handed out at insert but become visible at commit; serializing the
-        # writers makes "seq > N" a safe resume point. SQLite's BEGIN IMMEDIATE already does this.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+    """Add an event in the caller's transaction.
+
+    On SQLite it comes back numbered. On PostgreSQL its `seq` is provisional (negative) until the
+    transaction commits, when it is numbered in commit order (db.numbering): notifications planned
+    from it follow. Whoever needs the final number before the commit calls `number_now`.
+    """
     event = OutboxEvent(
         subject_type=subject_type,
         subject_id=subject_id,
@@ -45,9 +43,17 @@ async def record_event(
         change=change,
         at=utcnow(),
     )
+    if numbers_at_commit(session.sync_session):
+        event.seq = await session.run_sync(provisional_seq, event)
     session.add(event)
     await session.flush()
     return event
+
+
+async def number_now(session: AsyncSession) -> None:
+    """Number the transaction's events at once; the ordering lock is then held until it commits."""
+    if numbers_at_commit(session.sync_session):
+        await session.run_sync(number_events)
 
 
 async def events_after(

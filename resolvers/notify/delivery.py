@@ -31,6 +31,7 @@ from db.events import EventKind
 from db.notifications import Channel, DigestEntry, Notification, NotificationStatus, RecipientKind
 from db.settings import Settings
 from db.engine import Database
+from db.leader import Leadership
 from resolvers.notify.channels import Email, Mailer, SendError, SmsProvider, mailer_for, sms_for
 from resolvers.notify.messages import render
 
@@ -151,8 +152,11 @@ class DeliveryWorker:
         mailer: Mailer | None = None,
         sms: SmsProvider | None = None,
         worker_id: str | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.settings = settings
+        # Claims are leases, safe in every process; only the leader composes digests (none: this one does).
+        self.leadership = leadership
         self.db = db
         self.mailers = [mailer] if mailer else [mailer_for(settings) for _ in range(LANES)]
         self.sms = sms or sms_for(settings)
@@ -182,7 +186,8 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                if loop.time() - self._last_digest_check >= min(60.0, self.settings.digest_interval_seconds / 4):
+                leads = self.leadership is None or self.leadership.is_leader
+                if leads and loop.time() - self._last_digest_check >= min(60.0, self.settings.digest_interval_seconds / 4):
                     self._last_digest_check = loop.time()
                     async with self.db.write() as session:
                         await compose_digests(session, interval_seconds=self.settings.digest_interval_seconds)
@@ -192,8 +197,10 @@ class DeliveryWorker:
                 raise
             except Exception:  # noqa: BLE001 - a failed round is tried again on the next poll
                 log.exception("notification delivery round failed")
+            # asyncio.timeout, not wait_for, which can swallow a cancellation on Python 3.11 (as in the hub).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notification_poll_seconds)
+                async with asyncio.timeout(self.settings.notification_poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> RoundResult:

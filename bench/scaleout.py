@@ -1,0 +1,301 @@
+"""Two workers with Redis beside one process: commit-to-delivery for many dashboards, pages per second.
+
+    .venv/bin/python -m bench.scaleout --postgres postgresql+asyncpg://postgres@127.0.0.1:5432 --redis redis://127.0.0.1:6379
+
+A fresh PostgreSQL database (dropped at the end) with the test network and one live referral to
+the pantry. Each setup runs real servers (`python -m uvicorn web.app:app`, notifications off) in
+their own processes: **one process**, then **two workers** (two processes on two ports, over the
+same database and Redis; the dashboards split evenly between them, the changes made through the
+first). `--dashboards` graphql-transport-ws connections subscribe to `referralChanged` as the
+pantry's intake worker; `--changes` status changes are made one after another, each once every
+dashboard has the previous one. Latency is per (change, dashboard): receipt minus the moment the
+mutation was sent. Then `--requests` inbound pages (`inboundReferrals(first: 50)`) at concurrency
+8, spread over the servers. Prints figures and writes bench/results-scaleout.md; never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import websockets
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.typing import Subprotocol
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results-scaleout.md"
+HOST = "127.0.0.1"
+SECRET_KEY = "referloop-bench-secret-key-not-for-production-0123456789"
+INTAKE = "intake@test.example"
+NAVIGATOR = "navigator@test.example"
+PASSWORD = "correct horse battery staple"
+LIVE = """
+subscription Live {
+  referralChanged { seq kind referral { id status version seeker { firstName email } program { name } history { toStatus } } }
+}
+"""
+UPDATE = "mutation U($input: UpdateReferralStatusInput!) { updateReferralStatus(input: $input) { id version } }"
+INBOUND = """
+query Inbound { inboundReferrals(first: 50) { lastSeq totalCount edges { node { id status version seeker { firstName lastName email }
+  program { name } history { toStatus at } } } } }
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench.scaleout {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, url: str, redis: str, tmp: Path, name: str) -> None:
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            BROADCAST_URL=redis,
+            REFERLOOP_ENV="development",
+            SECRET_KEY=SECRET_KEY,
+            OUTBOX_DIR=str(tmp / "outbox"),
+            NOTIFICATIONS_WORKER="0",
+        )
+        self._log = open(tmp / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "web.app:app", "--host", HOST, "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base) as http:
+            for _ in range(1200):
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.process.returncode}")
+                try:
+                    if (await http.get("/healthz", timeout=2)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError("server did not start")
+
+    async def subscribers(self) -> int:
+        async with httpx.AsyncClient(base_url=self.base) as http:
+            try:
+                return int((await http.get("/healthz", timeout=30)).json()["subscribers"])
+            except httpx.TransportError:
+                return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+@dataclass
+class Dashboard:
+    received: dict[int, float] = field(default_factory=dict)  # version -> receipt time
+    task: asyncio.Task[None] | None = None
+
+
+async def dashboard(ws_url: str, token: str, board: Dashboard) -> None:
+    for attempt in range(20):
+        try:
+            await _dashboard_once(ws_url, token, board)
+            return
+        except (OSError, websockets.InvalidHandshake, websockets.InvalidMessage, TimeoutError):
+            # A server busy accepting hundreds of sockets at once drops some handshakes: try again.
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+
+async def _dashboard_once(ws_url: str, token: str, board: Dashboard) -> None:
+    try:
+        async with websockets.connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, open_timeout=60) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+            await ws.recv()
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": LIVE}}))
+            async for raw in ws:
+                at = time.perf_counter()
+                message = json.loads(raw)
+                if message.get("type") == "next":
+                    board.received[message["payload"]["data"]["referralChanged"]["referral"]["version"]] = at
+    except websockets.ConnectionClosed:
+        return
+
+
+@dataclass
+class Figures:
+    setup: str
+    dashboards: int
+    latencies: list[float]
+    pages_per_second: float
+
+    def row(self) -> str:
+        return (
+            f"| {self.setup} | {self.dashboards:,} | {percentile(self.latencies, 0.5) * 1000:.0f} ms | "
+            f"{percentile(self.latencies, 0.99) * 1000:.0f} ms | {self.pages_per_second:.1f} |"
+        )
+
+
+async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: int, changes: int, requests: int, referral: str) -> Figures:
+    servers = [Server(url, redis, tmp, f"{workers}-{n}") for n in range(workers)]
+    try:
+        await asyncio.gather(*(s.ready() for s in servers))
+        async with httpx.AsyncClient(base_url=servers[0].base, timeout=60) as http:
+            intake = (await http.post("/auth/login", json={"email": INTAKE, "password": PASSWORD})).json()["token"]
+            boards = [Dashboard() for _ in range(dashboards)]
+            for n, board in enumerate(boards):
+                server = servers[n % workers]
+                board.task = asyncio.create_task(dashboard(f"ws://{HOST}:{server.port}/graphql", intake, board))
+                if n % 50 == 49:
+                    await asyncio.sleep(0.05)
+            deadline = time.monotonic() + 300
+            while sum([await s.subscribers() for s in servers]) < dashboards:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("dashboards did not all subscribe")
+                await asyncio.sleep(0.5)
+            log(f"{workers} worker(s): {dashboards} dashboards subscribed")
+            headers = {"authorization": f"Bearer {intake}"}
+            version = int((await http.post("/graphql", json={"query": "query R($id: ID!) { referral(id: $id) { version } }", "variables": {"id": referral}}, headers=headers)).json()["data"]["referral"]["version"])
+            latencies: list[float] = []
+            for n in range(changes + 1):  # the first is a warm-up
+                # Each change moves the version on by one, so the status alternates whatever it was.
+                status = ("PENDING", "ELIGIBLE")[version % 2]
+                sent = time.perf_counter()
+                body = (await http.post("/graphql", json={"query": UPDATE, "variables": {"input": {"referralId": referral, "status": status, "expectedVersion": version}}}, headers=headers)).json()
+                if body.get("errors"):
+                    raise RuntimeError(f"the status change failed: {body['errors']}")
+                version = int(body["data"]["updateReferralStatus"]["version"])
+                wait_until = time.monotonic() + 60
+                while any(version not in b.received for b in boards) and time.monotonic() < wait_until:
+                    await asyncio.sleep(0.005)
+                if n:
+                    latencies.extend(b.received[version] - sent for b in boards if version in b.received)
+            log(f"{workers} worker(s): p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms")
+            for board in boards:
+                assert board.task is not None
+                board.task.cancel()
+            await asyncio.gather(*(b.task for b in boards if b.task), return_exceptions=True)
+            clients = [httpx.AsyncClient(base_url=s.base, timeout=60, headers=headers) for s in servers]
+            queue = list(range(requests))
+
+            async def reader(client_index: int) -> None:
+                while queue:
+                    queue.pop()
+                    response = await clients[client_index % workers].post("/graphql", json={"query": INBOUND})
+                    assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+
+            started = time.perf_counter()
+            await asyncio.gather(*(reader(i) for i in range(8)))
+            pages = requests / (time.perf_counter() - started)
+            for client in clients:
+                await client.aclose()
+        return Figures(setup="one process" if workers == 1 else f"{workers} workers + Redis", dashboards=dashboards, latencies=latencies, pages_per_second=pages)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def seed(url: str) -> str:
+    from db import migrate
+    from db.accounts import User
+    from db.engine import Database
+    from resolvers.referrals import create_referral_in
+    from resolvers.viewer import load_viewer
+    from schema.ids import to_global_id
+    from tests.support import build_network, pantry_referral
+
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database(url)
+    try:
+        network = await build_network(db)
+        async with db.write() as session:
+            navigator = await load_viewer(session, int(await session.scalar(select(User.id).where(User.email == NAVIGATOR)) or 0))
+            assert navigator is not None
+            for n in range(60):
+                referral = await create_referral_in(session, navigator, pantry_referral(network, n))
+        return to_global_id("Referral", referral.id)
+    finally:
+        await db.dispose()
+
+
+async def run(args: argparse.Namespace) -> None:
+    server = args.postgres.rstrip("/")
+    name = f"referloop_bench_scaleout_{os.getpid()}"
+    admin = create_async_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as c:
+        await c.execute(text(f"CREATE DATABASE {name}"))
+    url = f"{server}/{name}"
+    figures: list[Figures] = []
+    try:
+        referral = await seed(url)
+        with tempfile.TemporaryDirectory(prefix="referloop-bench-scaleout-") as tmp:
+            for count in [int(c) for c in args.dashboards.split(",")]:
+                for workers in (1, 2):
+                    figures.append(
+                        await measure(url, args.redis, Path(tmp), workers=workers, dashboards=count, changes=args.changes, requests=args.requests, referral=referral)
+                    )
+                    print(figures[-1].row(), flush=True)
+    finally:
+        async with admin.connect() as c:
+            await c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await admin.dispose()
+    load = os.getloadavg()[0]
+    lines = [
+        "## Two workers with Redis beside one process (bench/scaleout.py)",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, PostgreSQL and Redis on loopback, {args.changes} changes, "
+        f"1-minute load average {load:.1f} at the end.",
+        "",
+        "| setup | dashboards | p50 commit-to-delivery | p99 | inbound pages of 50 per second (concurrency 8) |",
+        "|---|---|---|---|---|",
+        *[f.row() for f in figures],
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432"))
+    p.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
+    p.add_argument("--dashboards", default="1000")
+    p.add_argument("--changes", type=int, default=10)
+    p.add_argument("--requests", type=int, default=100)
+    asyncio.run(run(p.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
