@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +17,8 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.types.unset import UnsetType
 
 from resolvers.accounts import viewer_for_token
@@ -20,9 +26,106 @@ from resolvers.errors import DomainError
 from resolvers.runtime import Runtime
 from schema import schema
 from schema.context import Context
+from schema.sharing import CURRENT_OPERATION
+
+log = logging.getLogger(__name__)
+
+
+class SocketFrames:
+    """A websocket's send queue and the one task that writes it, in order.
+
+    The hub puts each subscription's `next` frames here already encoded, at most `limit` of them
+    unwritten per subscription (beyond that the hub drops them and sends RESYNC); the protocol's
+    own messages (ack, pong, error, complete) always go in, behind what is already queued.
+    """
+
+    def __init__(self, websocket: WebSocket, limit: int) -> None:
+        self.websocket = websocket
+        self.limit = limit
+        self.frames: deque[tuple[object, str]] = deque()
+        self.unwritten: dict[object, int] = {}
+        self.ready = asyncio.Event()
+        self.closed = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._write(), name="referloop-ws-writer")
+
+    def put(self, owner: object, frame: str, *, bounded: bool) -> bool:
+        if self.closed:
+            return True  # the socket is gone; its handler is ending the subscriptions
+        count = self.unwritten.get(owner, 0)
+        if bounded and count >= self.limit:
+            return False
+        self.unwritten[owner] = count + 1
+        self.frames.append((owner, frame))
+        self.ready.set()
+        return True
+
+    def drop(self, owner: object) -> None:
+        if self.unwritten.pop(owner, None):
+            self.frames = deque(item for item in self.frames if item[0] is not owner)
+
+    async def _write(self) -> None:
+        frames = self.frames
+        try:
+            while True:
+                await self.ready.wait()
+                self.ready.clear()
+                while self.frames:
+                    frames = self.frames  # drop() may have replaced it while we awaited
+                    owner, frame = frames.popleft()
+                    left = self.unwritten.get(owner, 1) - 1
+                    if left > 0:
+                        self.unwritten[owner] = left
+                    else:
+                        self.unwritten.pop(owner, None)
+                    await self.websocket.send_text(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a closed socket: its handler sees the disconnect and cleans up
+            log.debug("websocket writer stopped", exc_info=True)
+        finally:
+            self.closed = True
+            self.frames.clear()
+            self.unwritten.clear()
+
+    async def stop(self) -> None:
+        self.closed = True
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with every frame written by one task per socket from a bounded queue.
+
+    Live subscriptions (referralChanged, wallboardChanged) are handed this queue: the hub puts their
+    `next` frames there itself, rendered and encoded once per audience (schema/sharing.py).
+    """
+
+    async def handle(self) -> None:
+        runtime: Runtime = self.context.runtime
+        self.frames = SocketFrames(self.websocket.ws, runtime.settings.subscriber_queue_size)  # type: ignore[attr-defined]
+        self.frames.start()
+        try:
+            await super().handle()
+        finally:
+            await self.frames.stop()
+
+    async def send_message(self, message: Message) -> None:
+        self.frames.put(None, self.view.encode_json(message), bounded=False)  # type: ignore[arg-type]
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # This task's own context: the subscription's resolver finds its socket and id here.
+        CURRENT_OPERATION.set((self.frames, operation.id))
+        await super().run_operation(operation)
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self) -> None:
         super().__init__(
             schema,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from broadcaster import Broadcast
 from sqlalchemy import select
@@ -64,6 +65,28 @@ class Delivery:
 OtherSubjects = Callable[[Viewer, OutboxEvent], bool]
 
 
+class Sink(Protocol):
+    """A socket's subscription that takes rendered frames straight from the hub, with no generator per event.
+
+    Sinks with equal keys render every delivery to the same payload: the hub renders it once for all of them.
+    """
+
+    @property
+    def key(self) -> Hashable: ...
+
+    def render(self, delivery: Delivery) -> str | Awaitable[str]:
+        """The delivery as this subscription's payload, encoded."""
+
+    def send(self, payload: str) -> bool:
+        """Queue the payload on the socket; False if the socket's queue is full for this subscription."""
+
+    def send_always(self, payload: str) -> None:
+        """Queue the payload even past the bound (RESYNC, the only frame left after dropping the backlog)."""
+
+    def discard(self) -> None:
+        """Drop what is queued for this subscription and not written yet."""
+
+
 class Subscriber:
     """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
 
@@ -86,6 +109,10 @@ class Subscriber:
         self.action = action
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
         self.resyncs = 0
+        # Set once the subscription has caught up: the hub then renders and sends its events itself,
+        # and the queue only carries REVOKED. `last` is the newest sequence number it was sent.
+        self.sink: Sink | None = None
+        self.last = 0
 
     def wants(self, referral: Referral) -> bool:
         if self.program_id is not None and referral.program_id != self.program_id:
@@ -98,6 +125,9 @@ class Subscriber:
         return self.others is not None and delivery.event is not None and self.others(self.viewer, delivery.event)
 
     def revoke(self) -> None:
+        sink, self.sink = self.sink, None
+        if sink is not None:
+            sink.discard()
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
@@ -291,11 +321,18 @@ class LiveHub:
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
             offered: list[tuple[Subscriber, Delivery]] = []
+            to_sinks: list[tuple[Subscriber, Sink, Delivery]] = []
             for delivery in deliveries:
                 for subscriber in self._subscribers:
-                    if subscriber.wants_delivery(delivery) and subscriber.offer(delivery):
+                    if not subscriber.wants_delivery(delivery):
+                        continue
+                    sink = subscriber.sink
+                    if sink is not None:
+                        to_sinks.append((subscriber, sink, delivery))
+                    elif subscriber.offer(delivery):
                         offered.append((subscriber, delivery))
             self.last_seq = events[-1].seq
+            offered += await _send_to_sinks(to_sinks)
             # Then the audit of the whole fan-out: one short transaction, while the sockets send.
             await self.record_pushes(push_touches(offered))
             if len(events) < batch:
@@ -313,6 +350,11 @@ class LiveHub:
         except Exception:  # noqa: BLE001 - the rows are kept and written with the next fan-out
             log.exception("could not record %d pushes in the audit log; retrying with the next round", len(pending))
             self._pushes = (pending + self._pushes)[-MAX_PENDING_PUSHES:]
+
+    def attach(self, subscriber: Subscriber, sink: Sink, last: int) -> None:
+        """From now on the hub sends the subscriber's events to the sink (its queue must be empty)."""
+        subscriber.last = last
+        subscriber.sink = sink
 
     async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
         """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""
@@ -338,6 +380,44 @@ class LiveHub:
             cursor = events[-1].seq
 
 
+async def _send_to_sinks(to_sinks: Sequence[tuple[Subscriber, Sink, Delivery]]) -> list[tuple[Subscriber, Delivery]]:
+    """Render each delivery once per sink key and queue it on every socket, in order; the pushes made.
+
+    A subscription whose socket queue is full has its backlog dropped and is told to refetch (RESYNC),
+    as a queued subscriber is; a revoked or closed one (no sink any more) is skipped.
+    """
+    payloads: dict[tuple[int, str, Hashable], str] = {}
+    sent: list[tuple[Subscriber, Delivery]] = []
+
+    async def payload_of(sink: Sink, delivery: Delivery) -> str:
+        key = (delivery.seq, delivery.kind, sink.key)
+        payload = payloads.get(key)
+        if payload is None:
+            rendered = sink.render(delivery)
+            payload = payloads[key] = await rendered if inspect.isawaitable(rendered) else rendered
+        return payload
+
+    for subscriber, sink, delivery in to_sinks:
+        payload = payloads.get((delivery.seq, delivery.kind, sink.key))
+        if payload is None:
+            payload = await payload_of(sink, delivery)
+        # Rendering may have awaited: the subscription may have ended or been revoked meanwhile.
+        if subscriber.sink is not sink or delivery.seq <= subscriber.last:
+            continue
+        if sink.send(payload):
+            subscriber.last = delivery.seq
+            sent.append((subscriber, delivery))
+            continue
+        sink.discard()
+        subscriber.resyncs += 1
+        resync = Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None)
+        resync_payload = await payload_of(sink, resync)
+        if subscriber.sink is sink:
+            sink.send_always(resync_payload)
+            subscriber.last = delivery.seq
+    return sent
+
+
 async def referral_changes(
     hub: LiveHub,
     viewer: Viewer,
@@ -347,10 +427,14 @@ async def referral_changes(
     action: referral_policy.Action = referral_policy.Action.READ,
     others: OtherSubjects | None = None,
     operation: str = "",
+    sink: Sink | None = None,
 ) -> AsyncGenerator[Delivery, None]:
     """Replay what the viewer missed after `after_seq`, then stream, each event once and in order.
 
     Events about other subjects than referrals come only to a subscriber with `others`, as it says.
+    With a `sink`, once the replay and whatever queued up meanwhile are yielded, the hub sends the
+    live events to the sink itself and this generator yields nothing more: it waits for the end
+    (REVOKED raises, as it does without a sink).
     """
     subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others, operation=operation)
     try:
@@ -359,6 +443,9 @@ async def referral_changes(
             async for delivery in hub.replay(subscriber, after_seq=after_seq, upto=joined_at):
                 yield delivery
         while True:
+            if sink is not None and subscriber.sink is None and subscriber.queue.empty():
+                # No await between the check and this: nothing offered to the queue can be left behind.
+                hub.attach(subscriber, sink, last)
             delivery = await subscriber.queue.get()
             if delivery.kind == REVOKED:
                 raise Unauthenticated("Your access has changed since this page opened. Please sign in again.")
@@ -368,3 +455,7 @@ async def referral_changes(
             yield delivery
     finally:
         hub.unregister(subscriber)
+        if subscriber.sink is not None:
+            subscriber.sink = None
+            if sink is not None:
+                sink.discard()
