@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Organization, Role, User
@@ -115,7 +115,8 @@ class Push:
     touch: Touch
 
 
-_INSERT = insert(AuditEntry)
+# The table's INSERT, not the entity's: the ORM's bulk path would build and process every row again.
+_INSERT = insert(cast("Table", AuditEntry.__table__))
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -59,6 +59,34 @@ def _copy(result: ExecutionResult) -> ExecutionResult:
     return ExecutionResult(data=result.data, errors=list(result.errors) if result.errors else None, extensions=result.extensions)
 
 
+class SharingKey:
+    """(document, payload variables, audience), hashed once: the hub looks it up per subscriber per event.
+
+    The document is compared by identity (the document cache hands out one object per text):
+    graphql-core's nodes compare field by field.
+    """
+
+    __slots__ = ("_hash", "audience", "operation", "variables")
+
+    def __init__(self, operation: OperationDefinitionNode, variables: str, audience: tuple[object, ...]) -> None:
+        self.operation = operation
+        self.variables = variables
+        self.audience = audience
+        self._hash = hash((id(operation), variables, audience))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, SharingKey)
+            and self._hash == other._hash
+            and self.operation is other.operation
+            and self.variables == other.variables
+            and self.audience == other.audience
+        )
+
+
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,7 +101,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         names = payload_variables(self.operation, self.fragment_definitions.values())
         variables = {name: value for name, value in self.variable_values.coerced.items() if name in names}
-        key = (self.operation, json.dumps(variables, sort_keys=True, default=str), audience(viewer))
+        key = SharingKey(self.operation, json.dumps(variables, sort_keys=True, default=str), audience(viewer))
         self._sharing_key = (viewer, key)
         return key
 

@@ -87,6 +87,22 @@ class Sink(Protocol):
         """Drop what is queued for this subscription and not written yet."""
 
 
+class _Key:
+    """A tuple hashed once: the hub looks it up for every subscriber and event."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _Key) and self._hash == other._hash and self.value == other.value)
+
+
 class Subscriber:
     """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
 
@@ -100,19 +116,30 @@ class Subscriber:
         others: OtherSubjects | None = None,
         operation: str = "",
     ) -> None:
+        self.program_id = program_id
+        # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
+        self.action = action
         self.viewer = viewer
         # The subscription as the audit log names it ("subscription Inbound.referralChanged").
         self.operation = operation
         self.others = others
-        self.program_id = program_id
-        # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
-        self.action = action
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
         self.resyncs = 0
         # Set once the subscription has caught up: the hub then renders and sends its events itself,
         # and the queue only carries REVOKED. `last` is the newest sequence number it was sent.
         self.sink: Sink | None = None
         self.last = 0
+
+    @property
+    def viewer(self) -> Viewer:
+        return self._viewer
+
+    @viewer.setter
+    def viewer(self, viewer: Viewer) -> None:
+        self._viewer = viewer
+        # Viewers with equal audiences get the same answer from every rule (resolvers/policy):
+        # subscribers with equal keys want the same referral events.
+        self.wants_key = _Key((audience(viewer), self.program_id, self.action))
 
     def wants(self, referral: Referral) -> bool:
         if self.program_id is not None and referral.program_id != self.program_id:
@@ -323,8 +350,17 @@ class LiveHub:
             offered: list[tuple[Subscriber, Delivery]] = []
             to_sinks: list[tuple[Subscriber, Sink, Delivery]] = []
             for delivery in deliveries:
+                referral = delivery.referral
+                # Authorized for each event as it is pushed, once per audience rather than once per socket.
+                decided: dict[_Key, bool] = {}
                 for subscriber in self._subscribers:
-                    if not subscriber.wants_delivery(delivery):
+                    if referral is not None:
+                        wanted = decided.get(subscriber.wants_key)
+                        if wanted is None:
+                            wanted = decided[subscriber.wants_key] = subscriber.wants(referral)
+                    else:
+                        wanted = subscriber.wants_delivery(delivery)
+                    if not wanted:
                         continue
                     sink = subscriber.sink
                     if sink is not None:
@@ -332,7 +368,9 @@ class LiveHub:
                     elif subscriber.offer(delivery):
                         offered.append((subscriber, delivery))
             self.last_seq = events[-1].seq
-            offered += await _send_to_sinks(to_sinks)
+            if to_sinks:
+                offered += await _send_to_sinks(to_sinks)
+                await asyncio.sleep(0)  # the sockets' writers start on what was queued before the audit's work
             # Then the audit of the whole fan-out: one short transaction, while the sockets send.
             await self.record_pushes(push_touches(offered))
             if len(events) < batch:
