@@ -139,7 +139,8 @@ class Subscriber:
         self._viewer = viewer
         # Viewers with equal audiences get the same answer from every rule (resolvers/policy):
         # subscribers with equal keys want the same referral events.
-        self.wants_key = _Key((audience(viewer), self.program_id, self.action))
+        self.audience_key = _Key(audience(viewer))
+        self.wants_key = _Key((self.audience_key, self.program_id, self.action))
 
     def wants(self, referral: Referral) -> bool:
         if self.program_id is not None and referral.program_id != self.program_id:
@@ -187,7 +188,7 @@ def push_touches(offered: Sequence[tuple[Subscriber, Delivery]]) -> list[audit.P
         if referral is None or not subscriber.audited:
             continue
         viewer = subscriber.viewer
-        key = (*audience(viewer), delivery.seq)
+        key = (subscriber.audience_key, delivery.seq)
         touch = touches.get(key)
         if touch is None:
             touch = touches[key] = audit.referral_touch(viewer, referral)
