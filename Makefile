@@ -60,6 +60,7 @@ test-browser: install dashboards chromium
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser -q -p no:asyncio; fi
 
 bench: install
+	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.live_and_inbound
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.coordinated_entry

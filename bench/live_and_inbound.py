@@ -149,7 +149,8 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
 
 class Server:
     def __init__(
-        self, url: str, tmp: Path, *, profile: Path | None, notifications: bool, app: str = "web.app:app"
+        self, url: str, tmp: Path, *, profile: Path | None, notifications: bool, app: str = "web.app:app",
+        root: Path = ROOT, uvicorn_args: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
@@ -169,9 +170,9 @@ class Server:
         if profile is not None:
             command += ["-m", "cProfile", "-o", str(profile)]
         command += ["-m", "uvicorn", app, "--host", HOST, "--port", str(self.port)]
-        command += ["--log-level", "warning", "--no-access-log"]
+        command += ["--log-level", "warning", "--no-access-log", *uvicorn_args]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def cpu_seconds(self) -> float:
         """User + system CPU the server process has used so far."""

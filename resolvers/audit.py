@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Organization, Role, User
@@ -90,6 +90,10 @@ def profile_touch(seeker_id: int, fields: Iterable[seeker_policy.Field], *extra:
 
 
 def _row(viewer: Viewer, touch: Touch, action: AuditAction, operation: str, at: datetime) -> dict[str, Any]:
+    return {**_actor_columns(viewer, action, operation, at), **_touch_columns(touch)}
+
+
+def _actor_columns(viewer: Viewer, action: AuditAction, operation: str, at: datetime) -> dict[str, Any]:
     return {
         "at": at,
         "user_id": viewer.user_id,
@@ -97,10 +101,15 @@ def _row(viewer: Viewer, touch: Touch, action: AuditAction, operation: str, at: 
         "actor_email": (viewer.email or None) if viewer.user_id is None else None,
         "acting_organization_id": viewer.organization_id,
         "acting_role": viewer.role,
-        "seeker_id": touch.seeker_id,
-        "scopes": join_scopes(touch.scopes),
         "action": action,
         "operation": (operation or viewer.operation or UNNAMED_OPERATION)[:OPERATION_LENGTH],
+    }
+
+
+def _touch_columns(touch: Touch) -> dict[str, Any]:
+    return {
+        "seeker_id": touch.seeker_id,
+        "scopes": join_scopes(touch.scopes),
         "subject_type": touch.subject.type if touch.subject else None,
         "subject_id": touch.subject.id if touch.subject else None,
     }
@@ -115,7 +124,8 @@ class Push:
     touch: Touch
 
 
-_INSERT = insert(AuditEntry)
+# The table's INSERT, not the entity's: the ORM's bulk path would build and process every row again.
+_INSERT = insert(cast("Table", AuditEntry.__table__))
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -166,7 +176,16 @@ async def record_read(db: Database, viewer: Viewer, touches: Iterable[Touch], *,
 async def record_pushes(db: Database, pushes: Sequence[Push]) -> None:
     """The pushes of one fan-out, in one short transaction."""
     at = utcnow()
-    rows = [_row(p.viewer, p.touch, AuditAction.PUSH, p.operation, at) for p in pushes if p.touch.scopes]
+    # A fan-out pushes one touch to many subscribers: each touch's columns are worked out once.
+    columns: dict[int, dict[str, Any]] = {}
+    rows = []
+    for p in pushes:
+        if not p.touch.scopes:
+            continue
+        shared = columns.get(id(p.touch))
+        if shared is None:
+            shared = columns[id(p.touch)] = _touch_columns(p.touch)
+        rows.append({**_actor_columns(p.viewer, AuditAction.PUSH, p.operation, at), **shared})
     if not rows:
         return
     async with db.write() as session:

@@ -36,6 +36,7 @@ from schema.enums import ReferralEventKind, ReferralStatus
 from schema.fields import field, mutation, subscription
 from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
+from schema.sharing import socket_sink
 
 
 @strawberry.type
@@ -287,7 +288,11 @@ class CoordinatedEntrySubscription:
         viewer = require_viewer(info)
         check_wall_access(viewer, coc_code=coc_code)
         live = runtime_of(info).live
-        async for delivery in referral_changes(live, viewer, after_seq=after_seq, action=ON_WALL, others=ce_policy.on_wall):
+        # On a websocket the hub sends the live events itself, rendered once per audience (schema/sharing.py).
+        sink = socket_sink(info, lambda d: WallChangeType.from_delivery(d, viewer))
+        async for delivery in referral_changes(
+            live, viewer, after_seq=after_seq, action=ON_WALL, others=ce_policy.on_wall, sink=sink
+        ):
             yield WallChangeType.from_delivery(delivery, viewer)
 
 

@@ -41,6 +41,7 @@ from schema.idempotency import IdempotentInput, once_of
 from schema.ids import Node, pk_of, to_global_id
 from schema.programs import ProgramType
 from schema.seekers import SeekerType
+from schema.sharing import socket_sink
 
 
 def _fields(info: Info, referral: Referral) -> frozenset[policy.Field]:
@@ -526,5 +527,9 @@ class ReferralSubscription:
         program = pk_of(program_id, "Program", field="programId") if program_id else None
         live = runtime_of(info).live
         operation = operation_of(info)
-        async for delivery in referral_changes(live, viewer, after_seq=after_seq, program_id=program, operation=operation):
+        # On a websocket the hub sends the live events itself, rendered once per audience (schema/sharing.py).
+        sink = socket_sink(info, ReferralEventType.from_delivery)
+        async for delivery in referral_changes(
+            live, viewer, after_seq=after_seq, program_id=program, operation=operation, sink=sink
+        ):
             yield ReferralEventType.from_delivery(delivery)

@@ -9,8 +9,11 @@ started the answer is 200, whatever errors its fields raised. README.md, "GraphQ
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections import Counter
+import logging
+from collections import Counter, deque
 from datetime import timedelta
 from typing import Any, cast, overload
 
@@ -25,8 +28,8 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
@@ -36,7 +39,11 @@ from resolvers.errors import DomainError, RateLimited
 from resolvers.runtime import Runtime
 from schema import schema
 from schema.context import Context
+from schema.sharing import CURRENT_OPERATION
 from web.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
+
+log = logging.getLogger(__name__)
+
 
 # A request error's status by its code; any other code (validation, variables, cost) is 422.
 REQUEST_ERROR_STATUS = {
@@ -120,8 +127,92 @@ class _SocketRefused(Exception):
         self.reason = reason
 
 
-class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Closes a refused connection with its own code and reason, and gives back the user's socket when it ends."""
+
+
+class SocketFrames:
+    """A websocket's send queue and the one task that writes it, in order.
+
+    The hub puts each subscription's `next` frames here already encoded, at most `limit` of them
+    unwritten per subscription (beyond that the hub drops them and sends RESYNC); the protocol's
+    own messages (ack, pong, error, complete) always go in, behind what is already queued.
+    """
+
+    def __init__(self, websocket: WebSocket, limit: int) -> None:
+        self.websocket = websocket
+        self.limit = limit
+        self.frames: deque[tuple[object, str]] = deque()
+        self.unwritten: dict[object, int] = {}
+        self.ready = asyncio.Event()
+        self.closed = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._write(), name="referloop-ws-writer")
+
+    def put(self, owner: object, frame: str, *, bounded: bool) -> bool:
+        if self.closed:
+            return True  # the socket is gone; its handler is ending the subscriptions
+        count = self.unwritten.get(owner, 0)
+        if bounded and count >= self.limit:
+            return False
+        self.unwritten[owner] = count + 1
+        self.frames.append((owner, frame))
+        self.ready.set()
+        return True
+
+    def drop(self, owner: object) -> None:
+        if self.unwritten.pop(owner, None):
+            self.frames = deque(item for item in self.frames if item[0] is not owner)
+
+    async def _write(self) -> None:
+        frames = self.frames
+        try:
+            while True:
+                await self.ready.wait()
+                self.ready.clear()
+                while self.frames:
+                    frames = self.frames  # drop() may have replaced it while we awaited
+                    owner, frame = frames.popleft()
+                    left = self.unwritten.get(owner, 1) - 1
+                    if left > 0:
+                        self.unwritten[owner] = left
+                    else:
+                        self.unwritten.pop(owner, None)
+                    await self.websocket.send_text(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a closed socket: its handler sees the disconnect and cleans up
+            log.debug("websocket writer stopped", exc_info=True)
+        finally:
+            self.closed = True
+            self.frames.clear()
+            self.unwritten.clear()
+
+    async def stop(self) -> None:
+        self.closed = True
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with every frame written by one task per socket from a bounded queue.
+
+    Live subscriptions (referralChanged, wallboardChanged) are handed this queue: the hub puts their
+    `next` frames there itself, rendered and encoded once per audience (schema/sharing.py). A
+    connection refused for being one too many closes with its own code and reason, and one that
+    ends gives back its user's socket.
+    """
+
+    async def handle(self) -> None:
+        runtime: Runtime = self.context.runtime
+        self.frames = SocketFrames(self.websocket.ws, runtime.settings.subscriber_queue_size)  # type: ignore[attr-defined]
+        self.frames.start()
+        try:
+            await super().handle()
+        finally:
+            await self.frames.stop()
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -135,9 +226,17 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             cast(GraphQLEndpoint, self.view).release_socket(self.context)
 
+    async def send_message(self, message: Message) -> None:
+        self.frames.put(None, self.view.encode_json(message), bounded=False)  # type: ignore[arg-type]
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # This task's own context: the subscription's resolver finds its socket and id here.
+        CURRENT_OPERATION.set((self.frames, operation.id))
+        await super().run_operation(operation)
+
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = _TransportWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, *, graphiql: bool) -> None:
         super().__init__(

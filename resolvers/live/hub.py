@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -65,6 +67,44 @@ class Delivery:
 OtherSubjects = Callable[[Viewer, OutboxEvent], bool]
 
 
+class Sink(Protocol):
+    """A socket's subscription that takes rendered frames straight from the hub, with no generator per event.
+
+    Sinks with equal keys render every delivery to the same payload: the hub renders it once for all of them.
+    """
+
+    @property
+    def key(self) -> Hashable: ...
+
+    def render(self, delivery: Delivery) -> str | Awaitable[str]:
+        """The delivery as this subscription's payload, encoded."""
+
+    def send(self, payload: str) -> bool:
+        """Queue the payload on the socket; False if the socket's queue is full for this subscription."""
+
+    def send_always(self, payload: str) -> None:
+        """Queue the payload even past the bound (RESYNC, the only frame left after dropping the backlog)."""
+
+    def discard(self) -> None:
+        """Drop what is queued for this subscription and not written yet."""
+
+
+class _Key:
+    """A tuple hashed once: the hub looks it up for every subscriber and event."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _Key) and self._hash == other._hash and self.value == other.value)
+
+
 class Subscriber:
     """One subscription's view of the stream, with a bounded queue so it can never hold up the rest."""
 
@@ -78,17 +118,33 @@ class Subscriber:
         others: OtherSubjects | None = None,
         operation: str = "",
     ) -> None:
+        self.program_id = program_id
+        # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
+        self.action = action
         self.viewer = viewer
         # The sign-in session it was opened under: it closes when that session ends.
         self.session_id = viewer.session_id
         # The subscription as the audit log names it ("subscription Inbound.referralChanged").
         self.operation = operation
         self.others = others
-        self.program_id = program_id
-        # READ for the dashboards' stream; SHOW_ON_WALL for the wall's summary stream.
-        self.action = action
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
         self.resyncs = 0
+        # Set once the subscription has caught up: the hub then renders and sends its events itself,
+        # and the queue only carries REVOKED. `last` is the newest sequence number it was sent.
+        self.sink: Sink | None = None
+        self.last = 0
+
+    @property
+    def viewer(self) -> Viewer:
+        return self._viewer
+
+    @viewer.setter
+    def viewer(self, viewer: Viewer) -> None:
+        self._viewer = viewer
+        # Viewers with equal audiences get the same answer from every rule (resolvers/policy):
+        # subscribers with equal keys want the same referral events.
+        self.audience_key = _Key(audience(viewer))
+        self.wants_key = _Key((self.audience_key, self.program_id, self.action))
 
     def wants(self, referral: Referral) -> bool:
         if self.program_id is not None and referral.program_id != self.program_id:
@@ -101,6 +157,9 @@ class Subscriber:
         return self.others is not None and delivery.event is not None and self.others(self.viewer, delivery.event)
 
     def revoke(self) -> None:
+        sink, self.sink = self.sink, None
+        if sink is not None:
+            sink.discard()
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
@@ -133,7 +192,7 @@ def push_touches(offered: Sequence[tuple[Subscriber, Delivery]]) -> list[audit.P
         if referral is None or not subscriber.audited:
             continue
         viewer = subscriber.viewer
-        key = (*audience(viewer), delivery.seq)
+        key = (subscriber.audience_key, delivery.seq)
         touch = touches.get(key)
         if touch is None:
             touch = touches[key] = audit.referral_touch(viewer, referral)
@@ -292,11 +351,29 @@ class LiveHub:
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
             offered: list[tuple[Subscriber, Delivery]] = []
+            to_sinks: list[tuple[Subscriber, Sink, Delivery]] = []
             for delivery in deliveries:
+                referral = delivery.referral
+                # Authorized for each event as it is pushed, once per audience rather than once per socket.
+                decided: dict[_Key, bool] = {}
                 for subscriber in self._subscribers:
-                    if subscriber.wants_delivery(delivery) and subscriber.offer(delivery):
+                    if referral is not None:
+                        wanted = decided.get(subscriber.wants_key)
+                        if wanted is None:
+                            wanted = decided[subscriber.wants_key] = subscriber.wants(referral)
+                    else:
+                        wanted = subscriber.wants_delivery(delivery)
+                    if not wanted:
+                        continue
+                    sink = subscriber.sink
+                    if sink is not None:
+                        to_sinks.append((subscriber, sink, delivery))
+                    elif subscriber.offer(delivery):
                         offered.append((subscriber, delivery))
             self.last_seq = events[-1].seq
+            if to_sinks:
+                offered += await _send_to_sinks(to_sinks)
+                await asyncio.sleep(0)  # the sockets' writers start on what was queued before the audit's work
             # Then the audit of the whole fan-out: one short transaction, while the sockets send.
             await self.record_pushes(push_touches(offered))
             if len(events) < batch:
@@ -314,6 +391,11 @@ class LiveHub:
         except Exception:  # noqa: BLE001 - the rows are kept and written with the next fan-out
             log.exception("could not record %d pushes in the audit log; retrying with the next round", len(pending))
             self._pushes = (pending + self._pushes)[-MAX_PENDING_PUSHES:]
+
+    def attach(self, subscriber: Subscriber, sink: Sink, last: int) -> None:
+        """From now on the hub sends the subscriber's events to the sink (its queue must be empty)."""
+        subscriber.last = last
+        subscriber.sink = sink
 
     async def replay(self, subscriber: Subscriber, *, after_seq: int, upto: int) -> AsyncIterator[Delivery]:
         """What the subscriber missed in (after_seq, upto], or one RESYNC if that is out of the window."""
@@ -339,6 +421,44 @@ class LiveHub:
             cursor = events[-1].seq
 
 
+async def _send_to_sinks(to_sinks: Sequence[tuple[Subscriber, Sink, Delivery]]) -> list[tuple[Subscriber, Delivery]]:
+    """Render each delivery once per sink key and queue it on every socket, in order; the pushes made.
+
+    A subscription whose socket queue is full has its backlog dropped and is told to refetch (RESYNC),
+    as a queued subscriber is; a revoked or closed one (no sink any more) is skipped.
+    """
+    payloads: dict[tuple[int, str, Hashable], str] = {}
+    sent: list[tuple[Subscriber, Delivery]] = []
+
+    async def payload_of(sink: Sink, delivery: Delivery) -> str:
+        key = (delivery.seq, delivery.kind, sink.key)
+        payload = payloads.get(key)
+        if payload is None:
+            rendered = sink.render(delivery)
+            payload = payloads[key] = await rendered if inspect.isawaitable(rendered) else rendered
+        return payload
+
+    for subscriber, sink, delivery in to_sinks:
+        payload = payloads.get((delivery.seq, delivery.kind, sink.key))
+        if payload is None:
+            payload = await payload_of(sink, delivery)
+        # Rendering may have awaited: the subscription may have ended or been revoked meanwhile.
+        if subscriber.sink is not sink or delivery.seq <= subscriber.last:
+            continue
+        if sink.send(payload):
+            subscriber.last = delivery.seq
+            sent.append((subscriber, delivery))
+            continue
+        sink.discard()
+        subscriber.resyncs += 1
+        resync = Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None)
+        resync_payload = await payload_of(sink, resync)
+        if subscriber.sink is sink:
+            sink.send_always(resync_payload)
+            subscriber.last = delivery.seq
+    return sent
+
+
 async def referral_changes(
     hub: LiveHub,
     viewer: Viewer,
@@ -348,10 +468,14 @@ async def referral_changes(
     action: referral_policy.Action = referral_policy.Action.READ,
     others: OtherSubjects | None = None,
     operation: str = "",
+    sink: Sink | None = None,
 ) -> AsyncGenerator[Delivery, None]:
     """Replay what the viewer missed after `after_seq`, then stream, each event once and in order.
 
     Events about other subjects than referrals come only to a subscriber with `others`, as it says.
+    With a `sink`, once the replay and whatever queued up meanwhile are yielded, the hub sends the
+    live events to the sink itself and this generator yields nothing more: it waits for the end
+    (REVOKED raises, as it does without a sink).
     """
     subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others, operation=operation)
     try:
@@ -360,6 +484,9 @@ async def referral_changes(
             async for delivery in hub.replay(subscriber, after_seq=after_seq, upto=joined_at):
                 yield delivery
         while True:
+            if sink is not None and subscriber.sink is None and subscriber.queue.empty():
+                # No await between the check and this: nothing offered to the queue can be left behind.
+                hub.attach(subscriber, sink, last)
             delivery = await subscriber.queue.get()
             if delivery.kind == REVOKED:
                 raise Unauthenticated("Your access has changed since this page opened. Please sign in again.")
@@ -369,3 +496,7 @@ async def referral_changes(
             yield delivery
     finally:
         hub.unregister(subscriber)
+        if subscriber.sink is not None:
+            subscriber.sink = None
+            if sink is not None:
+                sink.discard()
