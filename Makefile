@@ -70,7 +70,7 @@ bench: install
 	$(MAKE) bench-scaleout
 
 # Writes per second on both databases, and two workers with Redis beside one process, on the
-# suite's throwaway PostgreSQL and Redis (bench/results-writes.md, bench/results-scaleout.md).
+# suite's throwaway PostgreSQL and Redis (their sections of bench/results.md).
 bench-scaleout: install
 	bash tests/services.sh start
 	trap 'bash tests/services.sh stop' EXIT; trap 'exit 130' INT TERM; \

@@ -14,10 +14,12 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 # machine: written by whichever bench ran last. fanout: bench/fanout.py (one process, three servers).
-# workers: two workers with Redis, and status updates per second (to be written by their bench).
-SECTIONS = ("machine", "fanout", "workers")
+# workers: two workers with Redis beside one process (bench/scaleout.py). writes: status updates
+# per second on SQLite and PostgreSQL (bench/writes.py).
+SECTIONS = ("machine", "fanout", "workers", "writes")
 _PENDING = {
-    "workers": "## Two workers with Redis; status updates per second\n\n_Not measured yet: its bench writes this section._\n",
+    "workers": "## Two workers with Redis beside one process\n\n_Not measured yet: bench/scaleout.py writes this section._\n",
+    "writes": "## Status updates per second\n\n_Not measured yet: bench/writes.py writes this section._\n",
 }
 _SECTION = re.compile(r"<!-- section: (?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section: (?P=name) -->\n", re.S)
 

@@ -10,7 +10,7 @@ first). `--dashboards` graphql-transport-ws connections subscribe to `referralCh
 pantry's intake worker; `--changes` status changes are made one after another, each once every
 dashboard has the previous one. Latency is per (change, dashboard): receipt minus the moment the
 mutation was sent. Then `--requests` inbound pages (`inboundReferrals(first: 50)`) at concurrency
-8, spread over the servers. Prints figures and writes bench/results-scaleout.md; never pass/fail.
+8, spread over the servers. Prints figures and writes its section of bench/results.md; never pass/fail.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.typing import Subprotocol
 
+from bench.results import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results-scaleout.md"
 HOST = "127.0.0.1"
 SECRET_KEY = "referloop-bench-secret-key-not-for-production-0123456789"
 INTAKE = "intake@test.example"
@@ -283,7 +284,7 @@ async def run(args: argparse.Namespace) -> None:
         *[f.row() for f in figures],
         "",
     ]
-    RESULTS.write_text("\n".join(lines))
+    write_section("workers", "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.results import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -158,7 +160,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-RESULTS = ROOT / "bench" / "results-writes.md"
 
 
 def main() -> None:
@@ -178,7 +179,7 @@ def main() -> None:
         ],
         "",
     ]
-    RESULTS.write_text("\n".join(lines))
+    write_section("writes", "\n".join(lines))
 
 
 if __name__ == "__main__":
