@@ -49,12 +49,12 @@ lint: install
 # A service that cannot start stops make here, with its reason; once started, the servers are
 # stopped and their directory removed however pytest ends, Ctrl-C included.
 test-api: install
-	$(BIN)/pytest tests --ignore=tests/browser -q
+	$(BIN)/pytest tests --ignore=tests/browser -q --durations=15
 	bash tests/services.sh start
 	trap 'bash tests/services.sh stop' EXIT; trap 'exit 130' INT TERM; \
 	TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:$${TEST_PG_PORT:-54329} \
 	TEST_BROADCAST_URL=redis://127.0.0.1:$${TEST_REDIS_PORT:-63799} \
-	  $(BIN)/pytest tests --ignore=tests/browser -q
+	  $(BIN)/pytest tests --ignore=tests/browser -q --durations=15
 
 test-browser: install dashboards chromium
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser -q -p no:asyncio; fi

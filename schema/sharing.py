@@ -105,12 +105,16 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._sharing_key = (viewer, key)
         return key
 
-    def build_per_event_executor(self, payload: Any) -> Any:
+    def event_executor(self, payload: Any) -> Any:
+        """An executor for one event, with DataLoaders of its own: a loader kept for the
+        subscription's life would answer later events with what it loaded for the first."""
         executor = super().build_per_event_executor(payload)
-        # Every event is executed with DataLoaders of its own: a loader kept for the subscription's
-        # life would answer later events with what it loaded for the first.
         if isinstance(executor.context_value, Context):
             executor.context_value = executor.context_value.fresh()
+        return executor
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = self.event_executor(payload)
         shared: dict[Any, Any] | None = getattr(payload, "shared_results", None)
         viewer = getattr(self.context_value, "viewer", None)
         if shared is None or viewer is None:
@@ -127,7 +131,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return _copy_when_done(cached)
             return _copy(cached)
 
-        executor.execute_operation = execute_operation  # type: ignore[method-assign]
+        executor.execute_operation = execute_operation
         return executor
 
 
@@ -181,7 +185,7 @@ class SocketSink:
         self.key = executor.sharing_key()
 
     def render(self, delivery: Delivery) -> str | Awaitable[str]:
-        per_event = StrawberryGraphQLCoreExecutionContext.build_per_event_executor(self.executor, self.root_of(delivery))
+        per_event = self.executor.event_executor(self.root_of(delivery))
         result = per_event.execute_operation(False)
         if per_event.is_awaitable(result):
             return _encode_when_done(cast("Awaitable[ExecutionResult]", result))

@@ -13,11 +13,15 @@ import httpx
 import uvicorn
 import websockets
 from argon2 import PasswordHasher
+from sqlalchemy import func, select
 from starlette.types import ASGIApp
 from websockets.typing import Subprotocol
 
 from db.accounts import ContinuumOfCare, Membership, Organization, Role, Site, Team, User
+from db.audit import AuditAction, AuditEntry
+from db.base import Base
 from db.engine import Database
+import db.models  # noqa: F401 - every table, for row_counts
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag, ProgramServiceArea
 from db.seekers import ContactPreference, Seeker
 from resolvers.referrals import NewReferral, ScreenerAnswer
@@ -175,6 +179,7 @@ class Api:
         self.host = host
         self.http = httpx.AsyncClient(base_url=f"http://{host}", timeout=20)
         self.tokens: dict[str, str] = {}
+        self._signing_in: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Api:
         return self
@@ -183,10 +188,13 @@ class Api:
         await self.http.aclose()
 
     async def token(self, email: str) -> str:
-        if email not in self.tokens:
-            response = await self.http.post("/auth/login", json={"email": email, "password": PASSWORD})
-            assert response.status_code == 200, response.text
-            self.tokens[email] = response.json()["token"]
+        # One sign-in per account, however many requests want it at once: sign-ins in flight count
+        # against the account's lockout (resolvers/throttle.py), as a person's would.
+        async with self._signing_in.setdefault(email, asyncio.Lock()):
+            if email not in self.tokens:
+                response = await self.http.post("/auth/login", json={"email": email, "password": PASSWORD})
+                assert response.status_code == 200, response.text
+                self.tokens[email] = response.json()["token"]
         return self.tokens[email]
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> dict[str, Any]:
@@ -295,3 +303,22 @@ async def until(condition: Callable[[], bool], *, timeout: float = 5.0, what: st
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+# Rows a request's sign-in writes (its session, its throttle counters), not the mutation.
+SIGN_IN_TABLES = {"sign_in_sessions", "sign_in_throttles"}
+
+
+async def row_counts(db: Database, *, reads: bool = False) -> dict[str, int]:
+    """Rows in every table; of the audit log, the writes only (answering a repeat may be a recorded read) unless `reads`."""
+    columns = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in SIGN_IN_TABLES:
+            continue
+        stmt = select(func.count()).select_from(table)
+        if table.name == AuditEntry.__tablename__ and not reads:
+            stmt = stmt.where(table.c.action == AuditAction.WRITE.name)
+        columns.append(stmt.scalar_subquery().label(table.name))
+    async with db.read() as s:
+        row = (await s.execute(select(*columns))).one()
+    return {name: int(value) for name, value in row._mapping.items()}

@@ -213,9 +213,11 @@ async def test_pickers_read_huds_own_code_lists(api: Api, network: Network) -> N
     assert [c["code"] for c in situations][:3] == [8, 9, 99]  # HUD's order, as the CSV holds it
     destinations = (await api.gql(HUD_CODES, {"list": "3.12"}, as_="intake@test.example"))["hudCodes"]
     assert len(destinations) == 29 and all(c["label"] for c in destinations)
-    unknown = await api.errors(HUD_CODES, {"list": "9.99" + "x" * 500}, as_="intake@test.example")
+    unknown = await api.errors(HUD_CODES, {"list": "9.99" + "x" * 50}, as_="intake@test.example")
     assert unknown.codes == ["BAD_USER_INPUT"]
-    assert "3.917" in unknown.errors[0]["message"] and "x" * 30 not in unknown.errors[0]["message"]
+    assert "3.917" in unknown.errors[0]["message"] and "x" * 45 not in unknown.errors[0]["message"]
+    too_long = await api.errors(HUD_CODES, {"list": "9.99" + "x" * 500}, as_="intake@test.example")
+    assert too_long.codes == ["BAD_USER_INPUT"] and "x" * 30 not in too_long.errors[0]["message"]
 
 
 async def test_an_enrollment_names_a_known_coc_and_dates_from_hmis_on(api: Api, network: Network, db: Database) -> None:

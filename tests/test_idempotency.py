@@ -24,7 +24,7 @@ from db.idempotency import IdempotencyKey, prune_expired_keys
 from db.seekers import ContactPreference, Seeker
 from schema.ids import to_global_id
 from tests.documents import CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
-from tests.support import Api, Network, add_housing_program, add_member
+from tests.support import Api, Network, add_housing_program, add_member, row_counts
 from tests.test_ce_cycle import ASSESS, CE, POST_VACANCY, PROVIDER, REFER, World, assessment, ce_world
 
 NAVIGATOR = "navigator@test.example"
@@ -180,19 +180,6 @@ async def _everything(api: Api, db: Database, network: Network) -> Everything:
         ),
     ]
     return Everything(creates=creates)
-
-
-async def row_counts(db: Database, *, reads: bool = False) -> dict[str, int]:
-    """Rows in every table; of the audit log, the writes only (answering a repeat may be a recorded read) unless `reads`."""
-    columns = []
-    for table in Base.metadata.sorted_tables:
-        stmt = select(func.count()).select_from(table)
-        if table.name == AuditEntry.__tablename__ and not reads:
-            stmt = stmt.where(table.c.action == AuditAction.WRITE.name)
-        columns.append(stmt.scalar_subquery().label(table.name))
-    async with db.read() as s:
-        row = (await s.execute(select(*columns))).one()
-    return {name: int(value) for name, value in row._mapping.items()}
 
 
 def grown(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

@@ -114,8 +114,15 @@ async def test_errors_are_coded_and_end_with_complete(api: Api, network: Network
     assert (error["type"], error["id"]) == ("error", "bad")
     assert [e["extensions"]["code"] for e in error["payload"]] == ["GRAPHQL_VALIDATION_FAILED"]
 
-    # A refusal from the resolver: one `next` with the coded error, then `complete`.
-    await socket.subscribe("input", CHANGES, {"programId": "not-an-id"})
+    # An argument refused before the resolver runs (schema/inputs.py): an `error` message, coded.
+    await socket.subscribe("malformed", CHANGES, {"programId": "not-an-id"})
+    malformed = await socket.recv()
+    assert (malformed["type"], malformed["id"]) == ("error", "malformed")
+    assert [e["extensions"]["code"] for e in malformed["payload"]] == ["BAD_USER_INPUT"]
+
+    # A refusal from the resolver (a well-formed id of a seeker, not a program): one `next` with
+    # the coded error, then `complete`.
+    await socket.subscribe("input", CHANGES, {"programId": network["sam"]})
     refused = await socket.recv()
     assert (refused["type"], refused["id"]) == ("next", "input")
     assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["BAD_USER_INPUT"]
