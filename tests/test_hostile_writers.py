@@ -12,6 +12,7 @@ HOSTILE_WRITERS_SECONDS sets how long the clients run (60 s by default, the issu
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 import time
@@ -23,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import Database
+from db.settings import Settings
 from db.events import EventKind, OutboxEvent, SubjectType
 from db.referrals import Referral, ReferralStatus, StatusChange
 from schema.ids import parse_global_id
@@ -37,6 +39,13 @@ NAVIGATOR = "navigator@test.example"
 INTAKE = "intake@test.example"
 # Both sides of a live referral may set any of these (NOT_UPDATED only by undoing).
 STATUSES = [s.value for s in ReferralStatus if s is not ReferralStatus.NOT_UPDATED]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Fifty clients stand for fifty people, but two accounts play them all: the per-user rate of
+    # cost (tests/test_rate_limit.py) would throttle them as one person, so it is off here.
+    return dataclasses.replace(settings, rate_limit_worker_burst=0)
 
 
 @pytest.mark.timeout(SECONDS + 300)

@@ -110,6 +110,9 @@ async def test_a_removed_membership_stops_the_pushes(api: Api, network: Network,
     from db.accounts import Membership, User
 
     feed = await api.subscribe(CHANGES, as_="intake@test.example")
+    # Live first (one event through), so that the stream surely opened with the membership.
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    await feed.next(timeout=10)
     async with db.write() as session:
         intake = await session.scalar(select(User.id).where(User.email == "intake@test.example"))
         await session.execute(delete(Membership).where(Membership.user_id == intake))

@@ -66,12 +66,16 @@ async def events_after(
 
 
 async def latest_seq(session: AsyncSession) -> int:
-    """The newest committed event: a page read after this can subscribe from it and miss nothing."""
-    return int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.seq), 0))) or 0)
+    """The newest committed event: a page read after this can subscribe from it and miss nothing.
+
+    Inside a write transaction on PostgreSQL the transaction's own events are still provisional
+    (negative, db/numbering.py) until it commits: they are not counted.
+    """
+    return int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.seq), 0)).where(OutboxEvent.seq > 0)) or 0)
 
 
 async def oldest_seq(session: AsyncSession) -> int | None:
-    return await session.scalar(select(func.min(OutboxEvent.seq)))
+    return await session.scalar(select(func.min(OutboxEvent.seq)).where(OutboxEvent.seq > 0))
 
 
 async def prune_events(session: AsyncSession, *, retention_days: int) -> int:
