@@ -16,9 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import Organization, Role
-from db.audit import AuditAction, AuditEntry
-import db.models  # noqa: F401 - every table, for the counts
-from db.base import Base, utcnow
+from db.base import utcnow
 from db.engine import Database
 from db.idempotency import IdempotencyKey, prune_expired_keys
 from db.seekers import ContactPreference, Seeker

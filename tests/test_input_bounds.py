@@ -31,10 +31,8 @@ from graphql import (
     get_named_type,
 )
 import httpx
-from sqlalchemy import func, select
 
 from db.accounts import Role
-from db.base import Base
 from db.engine import Database
 from resolvers.text import Bound, Many
 from schema import schema as strawberry_schema

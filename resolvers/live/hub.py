@@ -1,6 +1,6 @@
 """Live updates: the hub that turns committed outbox events into per-subscriber deliveries.
 
-The outbox is the ledger; the bus (`broadcaster`) is only a doorbell that says "read the outbox".
+The outbox is the ledger; the bus (resolvers/live/doorbell.py) is only a doorbell that says "read the outbox".
 One hub per process reads each new event once, with its referral, and offers it to every
 subscriber that may see it. A doorbell lost to a crash or a bus outage is covered by polling,
 which is also what publishes events a crashed process committed but never announced.
