@@ -9,11 +9,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export REFERLOOP_ENV ?= development
 
-.PHONY: run test install dashboards migrate seed serve lint test-api test-browser chromium bench bench-scaleout schema docs clean
+.PHONY: run test test-lanes install dashboards migrate seed serve lint test-api test-sqlite test-postgres test-browser chromium bench bench-scaleout schema docs clean
 
 run: install dashboards migrate seed serve
 
-test: install dashboards chromium lint test-api test-browser
+test: test-lanes
 
 install: $(STAMP)
 
@@ -45,11 +45,21 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-# The same suite twice: the embedded default (SQLite, in-memory bus), then PostgreSQL and Redis.
+# The whole suite in two lanes side by side (tests/lanes.sh): the types, the imports and the API
+# suite on PostgreSQL and Redis in one; the API suite on SQLite with the in-memory bus, then the
+# dashboards in Chromium, in the other.
+test-lanes: install dashboards chromium
+	bash tests/lanes.sh "$(MAKE) --no-print-directory lint test-postgres" "$(MAKE) --no-print-directory test-sqlite test-browser"
+
+# The same API suite twice: the embedded default (SQLite, in-memory bus), then PostgreSQL and Redis.
+test-api: test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest tests --ignore=tests/browser -q --durations=15
+
 # A service that cannot start stops make here, with its reason; once started, the servers are
 # stopped and their directory removed however pytest ends, Ctrl-C included.
-test-api: install
-	$(BIN)/pytest tests --ignore=tests/browser -q --durations=15
+test-postgres: install
 	bash tests/services.sh start
 	trap 'bash tests/services.sh stop' EXIT; trap 'exit 130' INT TERM; \
 	TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:$${TEST_PG_PORT:-54329} \

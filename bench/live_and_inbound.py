@@ -147,19 +147,28 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
 # The server, in its own process
 
 
+# A bench's thousands of dashboards are one account's sockets; the per-user caps (20 sockets, 50
+# subscriptions: what a person's tabs need) would refuse all but the first few.
+BENCH_CAPS = {"MAX_WEBSOCKETS_PER_USER": "1000000", "MAX_SUBSCRIPTIONS_PER_USER": "1000000"}
+
+
 class Server:
+    """A server process (`python -m uvicorn`) on a free loopback port, over `url`, its log in `tmp`."""
+
     def __init__(
-        self, url: str, tmp: Path, *, profile: Path | None, notifications: bool, app: str = "web.app:app",
-        root: Path = ROOT, uvicorn_args: tuple[str, ...] = (),
+        self, url: str, tmp: Path, *, profile: Path | None = None, notifications: bool = False, app: str = "web.app:app",
+        root: Path = ROOT, uvicorn_args: tuple[str, ...] = (), broadcast: str = "memory://", name: str = "server",
     ) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.ws_url = f"ws://{HOST}:{self.port}/graphql"
-        self.log_path = tmp / "server.log"
+        self.log_path = tmp / f"{name}.log"
         self.profile = profile
         env = dict(
             os.environ,
+            **BENCH_CAPS,
             DATABASE_URL=url,
+            BROADCAST_URL=broadcast,
             REFERLOOP_ENV="development",
             SECRET_KEY=SECRET_KEY,
             OUTBOX_DIR=str(tmp / "outbox"),

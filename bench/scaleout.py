@@ -20,7 +20,6 @@ import asyncio
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,13 +32,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.typing import Subprotocol
 
+from bench.live_and_inbound import Server, subscribers_now
 from bench.results import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-HOST = "127.0.0.1"
-SECRET_KEY = "referloop-bench-secret-key-not-for-production-0123456789"
 INTAKE = "intake@test.example"
 NAVIGATOR = "navigator@test.example"
 PASSWORD = "correct horse battery staple"
@@ -62,66 +60,6 @@ def log(message: str) -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    def __init__(self, url: str, redis: str, tmp: Path, name: str) -> None:
-        self.port = free_port()
-        self.base = f"http://{HOST}:{self.port}"
-        env = dict(
-            os.environ,
-            DATABASE_URL=url,
-            BROADCAST_URL=redis,
-            REFERLOOP_ENV="development",
-            SECRET_KEY=SECRET_KEY,
-            OUTBOX_DIR=str(tmp / "outbox"),
-            NOTIFICATIONS_WORKER="0",
-        )
-        self._log = open(tmp / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web.app:app", "--host", HOST, "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient(base_url=self.base) as http:
-            for _ in range(1200):
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.process.returncode}")
-                try:
-                    if (await http.get("/healthz", timeout=2)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise TimeoutError("server did not start")
-
-    async def subscribers(self) -> int:
-        async with httpx.AsyncClient(base_url=self.base) as http:
-            try:
-                return int((await http.get("/healthz", timeout=30)).json()["subscribers"])
-            except httpx.TransportError:
-                return 0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
 
 
 @dataclass
@@ -169,20 +107,29 @@ class Figures:
         )
 
 
+async def _subscribers(server: Server) -> int:
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+        try:
+            return await subscribers_now(http)
+        except httpx.TransportError:
+            return 0
+
+
 async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: int, changes: int, requests: int, referral: str) -> Figures:
-    servers = [Server(url, redis, tmp, f"{workers}-{n}") for n in range(workers)]
+    servers = [Server(url, tmp, broadcast=redis, name=f"{workers}-{n}") for n in range(workers)]
     try:
-        await asyncio.gather(*(s.ready() for s in servers))
+        async with httpx.AsyncClient() as http:
+            await asyncio.gather(*(s.wait_ready(http, timeout=120) for s in servers))
         async with httpx.AsyncClient(base_url=servers[0].base, timeout=60) as http:
             intake = (await http.post("/auth/login", json={"email": INTAKE, "password": PASSWORD})).json()["token"]
             boards = [Dashboard() for _ in range(dashboards)]
             for n, board in enumerate(boards):
                 server = servers[n % workers]
-                board.task = asyncio.create_task(dashboard(f"ws://{HOST}:{server.port}/graphql", intake, board))
+                board.task = asyncio.create_task(dashboard(server.ws_url, intake, board))
                 if n % 50 == 49:
                     await asyncio.sleep(0.05)
             deadline = time.monotonic() + 300
-            while sum([await s.subscribers() for s in servers]) < dashboards:
+            while sum([await _subscribers(s) for s in servers]) < dashboards:
                 if time.monotonic() > deadline:
                     raise TimeoutError("dashboards did not all subscribe")
                 await asyncio.sleep(0.5)

@@ -36,7 +36,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
@@ -59,7 +58,7 @@ from db.engine import Database
 from db.events import OutboxEvent
 from db.seekers import ContactPreference, Seeker
 from schema.ids import to_global_id
-from tests.support import PASSWORD, Api, GraphQLErrors, Network, Subscription
+from tests.support import PASSWORD, PASSWORD_HASH, Api, GraphQLErrors, Network, Subscription
 
 # ---------------------------------------------------------------------------------------------
 # The population, as the test knows it.
@@ -124,7 +123,7 @@ class People:
 
 @pytest.fixture
 async def people(db: Database, network: Network) -> People:
-    password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)  # quick to verify at sign-in
+    password_hash = PASSWORD_HASH
     found = People()
     async with db.write() as s:
         orgs = {o: Organization(name=ORG_NAMES[o]) for o in ORGS}

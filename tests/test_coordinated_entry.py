@@ -7,7 +7,7 @@ from sqlalchemy import update
 from db.accounts import Membership, Organization, Role, User
 from db.engine import Database
 from tests.documents import CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
-from tests.support import PASSWORD, Api, Network
+from tests.support import PASSWORD, PASSWORD_HASH, Api, Network
 
 BOARD = """
 query($coc: String!) {
@@ -31,10 +31,8 @@ subscription($coc: String!, $afterSeq: Int) {
 
 
 async def _ce_manager(db: Database, network: Network) -> str:
-    from argon2 import PasswordHasher
-
     async with db.write() as s:
-        user = User(name="Cora CE", email="ce@test.example", password_hash=PasswordHasher().hash(PASSWORD))
+        user = User(name="Cora CE", email="ce@test.example", password_hash=PASSWORD_HASH)
         s.add(user)
         await s.flush()
         s.add(Membership(user_id=user.id, organization_id=network.pks["navs"], role=Role.CE_MANAGER))

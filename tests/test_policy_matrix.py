@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 import websockets
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 from websockets.typing import Subprotocol
 
@@ -31,7 +30,7 @@ from db.events import OutboxEvent
 from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTag
 from db.referrals import Comment, Referral, StatusChange
 from schema.ids import parse_global_id, to_global_id
-from tests.support import PASSWORD, SCREENER, Api, GraphQLErrors, Network, Subscription
+from tests.support import PASSWORD, PASSWORD_HASH, SCREENER, Api, GraphQLErrors, Network, Subscription
 
 # ---------------------------------------------------------------------------------------------
 # The world, as the test knows it.
@@ -362,7 +361,7 @@ class World:
 
 
 async def _add_people_and_places(db: Database, network: Network) -> dict[str, int]:
-    password_hash = PasswordHasher().hash(PASSWORD)
+    password_hash = PASSWORD_HASH
     async with db.write() as s:
         coc = await s.scalar(select(ContinuumOfCare).where(ContinuumOfCare.code == COC))
         assert coc is not None

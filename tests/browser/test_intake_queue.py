@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import DESKTOP, Server, SignIn, save_screenshot
 from tests.browser.test_dashboards import AXE, axe_violations, live_program_of_intake
@@ -106,10 +106,32 @@ def test_the_compact_queue_with_fifty_referrals_by_keyboard(server: Server, sign
     expect(page.get_by_test_id("showing")).to_contain_text("Showing 1 of 1")
     no_axe_problems(page, "search", found)
     page.get_by_label("Search by name").fill("")
+    expect(page.get_by_test_id("showing")).to_have_text(f"Showing 25 of {total}")  # the search is cleared
 
-    # Sort: oldest first puts the demo's old referrals first; newest first our last one.
+    # Sort: oldest first puts the demo's old referrals first; newest first our last one. While the
+    # re-sorted list is on its way, Load more waits: the old list's cursor would append a page of
+    # the old order, and the answer arriving after it would then drop that page again.
+    held: list[Route] = []
+
+    def hold_the_oldest_first_page(route: Route) -> None:
+        if '"sort":"OLDEST"' in (route.request.post_data or "") and not held:
+            held.append(route)  # answered below, once the page has been looked at meanwhile
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_the_oldest_first_page)
     page.get_by_label("Sort").select_option("OLDEST")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the re-sorted list was never asked for"
+    expect(page.get_by_test_id("load-more")).to_be_disabled()
+    held[0].continue_()
     expect(rows.first).not_to_contain_text("Queue")
+    expect(page.get_by_test_id("load-more")).to_be_enabled()
+    expect(rows).to_have_count(25)
+    page.unroute("**/graphql")
     page.get_by_label("Sort").select_option("LAST_ACTIVITY")
     expect(rows).to_have_count(25)
     page.get_by_label("Sort").select_option("NEWEST")

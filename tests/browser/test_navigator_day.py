@@ -27,6 +27,17 @@ INBOUND_BY_NAME = "query($search: String) { inboundReferrals(search: $search) { 
 OPEN = {"NOT_UPDATED", "NEEDS_CLIENT_ACTION", "PENDING", "REFERRED_ELSEWHERE", "ELIGIBLE"}
 
 
+def load_every_page(page: Page, button: str, item: str, total: int) -> None:
+    """Press `button` until `total` items show, each press waiting for its page to arrive (the
+    button reads "Loading…" meanwhile, so counting buttons would stop early); then it is gone."""
+    items = page.get_by_test_id(item)
+    while (shown := items.count()) < total:
+        page.get_by_role("button", name=button).click()
+        expect(items).not_to_have_count(shown)
+    expect(items).to_have_count(total)
+    expect(page.get_by_role("button", name=button)).to_have_count(0)
+
+
 def no_axe_problems(page: Page, state: str) -> None:
     problems = axe_violations(page)
     assert not problems, f"{state}: {problems}"
@@ -52,18 +63,12 @@ def test_navigator_pages_through_programs_and_people_on_a_phone(server: Server, 
 
     # Programs: past the first page, to the true total.
     expect(page.get_by_test_id("program-card").first.get_by_test_id("program-details")).to_contain_text("Phone")
-    while page.get_by_role("button", name="Load more programs").count():
-        page.get_by_role("button", name="Load more programs").click()
-        page.wait_for_timeout(200)
-    expect(page.get_by_test_id("program-card")).to_have_count(programs_total)
+    load_every_page(page, "Load more programs", "program-card", programs_total)
     expect(page.get_by_test_id("program-count")).to_have_text(f"{programs_total} programs found")
 
     # People: past 20 and past the old limit of 50.
     expect(page.get_by_test_id("people-count")).to_have_text(f"Showing 20 of {people_total} people")
-    while page.get_by_role("button", name="Load more people").count():
-        page.get_by_role("button", name="Load more people").click()
-        page.wait_for_timeout(200)
-    expect(page.get_by_test_id("person")).to_have_count(people_total)
+    load_every_page(page, "Load more people", "person", people_total)
     no_axe_problems(page, "navigator, everything loaded")
 
     # Search by name.
