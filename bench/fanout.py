@@ -327,7 +327,7 @@ async def run(args: argparse.Namespace) -> dict[str, list[Phase]]:
         await add_ce_manager(url)
         for name in args.servers:
             root = args.referloop_root if name == "referloop" and args.referloop_root else ROOT
-            options = () if args.deflate else ("--ws-per-message-deflate", "false")
+            options = ("--ws-per-message-deflate", "true") if args.deflate else ()
             server = Server(url, tmp, profile=None, notifications=False, app=SERVERS[name], root=root, uvicorn_args=options)
             server.bench_name = name  # type: ignore[attr-defined]
             try:
@@ -458,8 +458,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--referloop-root", type=Path, default=None,
                         help="run the Referloop server from this source tree (e.g. `git archive` of an older commit)")
-    parser.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True,
-                        help="let the servers compress frames (uvicorn --ws-per-message-deflate; default on, as uvicorn's)")
+    parser.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=False,
+                        help="let the servers compress frames (uvicorn --ws-per-message-deflate; off, as `referloop serve` runs)")
     parser.add_argument("--no-write", action="store_true", help="print the table instead of writing bench/results.md")
     args = parser.parse_args()
     try:

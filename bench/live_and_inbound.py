@@ -35,6 +35,8 @@ import websockets
 from websockets.typing import Subprotocol
 from sqlalchemy import event, select
 
+from web.serving import uvicorn_arguments
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SECRET_KEY = "referloop-bench-secret-key-not-for-production-0123456789"
@@ -179,7 +181,8 @@ class Server:
         if profile is not None:
             command += ["-m", "cProfile", "-o", str(profile)]
         command += ["-m", "uvicorn", app, "--host", HOST, "--port", str(self.port)]
-        command += ["--log-level", "warning", "--no-access-log", *uvicorn_args]
+        # As `referloop serve` runs (web/serving.py); `uvicorn_args` after them win.
+        command += ["--log-level", "warning", "--no-access-log", *uvicorn_arguments(), *uvicorn_args]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.writes                                  # SQLite
     .venv/bin/python -m bench.writes --postgres postgresql+asyncpg://postgres@127.0.0.1:5432
 
-`--writers` concurrent writers (default 8), each changing the status of its own referral over and
-over (PENDING and ELIGIBLE in turn, with the right expectedVersion) through
+`--writers` concurrent writers (default 8), each going round 25 referrals of its own and changing
+their status (PENDING and ELIGIBLE in turn, with the right expectedVersion) through
 `resolvers.referrals.update_referral_status`, the resolver the mutation calls, with the live hub
 running and the notification sender off (the messages are planned, not sent). Prints figures,
 never pass/fail. A throwaway database: a SQLite file in a temporary directory, or a fresh
@@ -66,7 +66,7 @@ class WriteResult:
         )
 
 
-async def measure(url: str, *, label: str, writers: int, seconds: float) -> WriteResult:
+async def measure(url: str, *, label: str, writers: int, seconds: float, per_writer: int = 25) -> WriteResult:
     from db import migrate
     from db.accounts import User
     from db.settings import Settings
@@ -91,22 +91,32 @@ async def measure(url: str, *, label: str, writers: int, seconds: float) -> Writ
         navigator = await load_viewer(session, int(await session.scalar(select(User.id).where(User.email == NAVIGATOR)) or 0))
         intake = await load_viewer(session, int(await session.scalar(select(User.id).where(User.email == INTAKE)) or 0))
         assert navigator is not None and intake is not None
-        referral_ids = [(await create_referral_in(session, navigator, pantry_referral(network, n))).id for n in range(writers)]
+        # Each writer goes round referrals of its own, so that a referral's history stays the few
+        # changes a real one has: one referral changed thousands of times would measure reading
+        # its ever-longer history (every change answers with it) rather than the write path.
+        referral_ids = [
+            [(await create_referral_in(session, navigator, pantry_referral(network, w * per_writer + n))).id for n in range(per_writer)]
+            for w in range(writers)
+        ]
     log(f"{label}: {writers} writers for {seconds:.0f} s")
     await runtime.start()
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
-    async def writer(referral_id: int) -> None:
-        version = 1
+    async def writer(own: list[int]) -> None:
+        versions = dict.fromkeys(own, 1)
         statuses = (ReferralStatus.PENDING, ReferralStatus.ELIGIBLE)
+        turn = 0
         while time.perf_counter() < deadline:
+            referral_id = own[turn % len(own)]
+            turn += 1
+            version = versions[referral_id]
             started = time.perf_counter()
             done = await update_referral_status(
                 runtime, intake, referral_id=referral_id, status=statuses[version % 2], expected_version=version, note=None
             )
             latencies.append(time.perf_counter() - started)
-            version = done.version
+            versions[referral_id] = done.version
 
     started = time.perf_counter()
     try:

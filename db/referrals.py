@@ -146,5 +146,16 @@ REFERRAL_LOAD = (
     selectinload(Referral.comments).joinedload(Comment.author),
     selectinload(Referral.history).joinedload(StatusChange.changed_by),
 )
+# REFERRAL_LOAD for a referral whose program's details are loaded already (in the same session).
+REFERRAL_RELOAD = (
+    joinedload(Referral.seeker),
+    joinedload(Referral.program).joinedload(Program.organization),
+    joinedload(Referral.program_organization),
+    joinedload(Referral.navigator),
+    selectinload(Referral.comments).joinedload(Comment.author),
+    selectinload(Referral.history).joinedload(StatusChange.changed_by),
+)
+# What REFERRAL_LOAD loads of the program beyond its row and organization.
+PROGRAM_DETAILS = frozenset({"categories", "service_areas", "locations", "phones", "schedules", "languages"})
 # Every referral list is newest first.
 REFERRAL_ORDER = (Referral.created_at, Referral.id)

@@ -26,6 +26,7 @@ from db.programs import ConnectMode, Program, ProgramCategory, ProgramCategoryTa
 from db.seekers import ContactPreference, Seeker
 from resolvers.referrals import NewReferral, ScreenerAnswer
 from resolvers.seekers import NewSeeker
+from web.serving import UVICORN_OPTIONS
 from schema.ids import to_global_id
 
 PASSWORD = "correct horse battery staple"
@@ -152,7 +153,8 @@ def pantry_referral(
 @asynccontextmanager
 async def serve(app: ASGIApp, **config: Any) -> AsyncIterator[str]:
     """The app under uvicorn on a free loopback port, as "127.0.0.1:<port>"; `config` goes to uvicorn.Config."""
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **config))
+    options = {**UVICORN_OPTIONS, **config}
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options))
     task = asyncio.create_task(instance.serve())
     while not instance.started:
         if task.done():

@@ -30,6 +30,7 @@ from tests.mailboxes import (  # noqa: F401 - fixtures
     smtp_server,
 )
 from tests.support import Api, Network
+from web.serving import UVICORN_OPTIONS
 from web.app import create_app
 
 NAVIGATOR = "navigator@test.example"
@@ -200,7 +201,7 @@ async def test_a_crash_between_commit_and_send_still_sends_exactly_once(
 ) -> None:
     """The app committed and stopped before sending; a worker then died after claiming. Sent, once."""
     quiet = replace(settings, notifications_worker=False)
-    config = uvicorn.Config(create_app(quiet), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(create_app(quiet), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

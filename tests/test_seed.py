@@ -31,6 +31,7 @@ from db.referrals import ChangeSource, Comment, Referral, ReferralKind, Referral
 from db.seed import DEMO_DOMAIN, DEMO_PASSWORD, SeedSummary, seed_demo
 from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
+from web.serving import UVICORN_OPTIONS
 from web.app import create_app
 
 DEMO_ACCOUNTS = ("seeker", "navigator", "intake", "ce", "admin")
@@ -439,7 +440,7 @@ query($coc: String!) {
 async def test_the_ce_manager_sees_it_through_the_api(seeded: tuple[Database, SeedSummary]) -> None:
     db, _ = seeded
     settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -549,7 +550,7 @@ def _consent_state(consent: Consent, today: date) -> str:
 async def _as(db: Database, asks: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Each (account, query, variables) answered through the real server."""
     settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS))
     task = asyncio.create_task(server.serve())
     answers: list[dict[str, Any]] = []
     try:

@@ -30,6 +30,7 @@ from db.sign_in import SignInSession, SignInThrottle
 from resolvers.passwords import MIN_LENGTH, password_problem
 from tests.documents import CHANGES, CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
 from tests.support import PASSWORD, Api, GraphQLErrors, Network, Subscription
+from web.serving import UVICORN_OPTIONS
 from web.app import create_app
 
 INTAKE = "intake@test.example"
@@ -42,7 +43,7 @@ SWITCH = "mutation($id: ID!) { switchOrganization(organizationId: $id) { organiz
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[Api]:
     """A server of its own with these settings, on the test's database, and a client of it."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

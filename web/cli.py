@@ -31,6 +31,7 @@ from resolvers.notify.delivery import DeliveryWorker
 from resolvers import words
 from resolvers.policy import rules_markdown
 from resolvers.runtime import Runtime
+from web.serving import UVICORN_OPTIONS
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -259,6 +260,7 @@ def _serve(args: argparse.Namespace) -> None:
         proxy_headers=args.forwarded_allow_ips is not None,
         forwarded_allow_ips=args.forwarded_allow_ips,
         log_level="info",
+        **UVICORN_OPTIONS,
     )
 
 

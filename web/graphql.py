@@ -134,15 +134,18 @@ class SocketFrames:
 
     The hub puts each subscription's `next` frames here already encoded, at most `limit` of them
     unwritten per subscription (beyond that the hub drops them and sends RESYNC); the protocol's
-    own messages (ack, pong, error, complete) always go in, behind what is already queued.
+    own messages (ack, pong, error, complete) always go in, behind what is already queued. An idle
+    socket's queue holds nothing (no deque, no Event): thousands of them sit idle at once.
     """
+
+    __slots__ = ("_wake", "closed", "frames", "limit", "task", "unwritten", "websocket")
 
     def __init__(self, websocket: WebSocket, limit: int) -> None:
         self.websocket = websocket
         self.limit = limit
-        self.frames: deque[tuple[object, str]] = deque()
+        self.frames: deque[tuple[object, str]] | None = None
         self.unwritten: dict[object, int] = {}
-        self.ready = asyncio.Event()
+        self._wake: asyncio.Future[None] | None = None
         self.closed = False
         self.task: asyncio.Task[None] | None = None
 
@@ -156,36 +159,40 @@ class SocketFrames:
         if bounded and count >= self.limit:
             return False
         self.unwritten[owner] = count + 1
+        if self.frames is None:
+            self.frames = deque()
         self.frames.append((owner, frame))
-        self.ready.set()
+        wake, self._wake = self._wake, None
+        if wake is not None and not wake.done():
+            wake.set_result(None)
         return True
 
     def drop(self, owner: object) -> None:
-        if self.unwritten.pop(owner, None):
-            self.frames = deque(item for item in self.frames if item[0] is not owner)
+        if self.unwritten.pop(owner, None) and self.frames is not None:
+            self.frames = deque(item for item in self.frames if item[0] is not owner) or None
 
     async def _write(self) -> None:
-        frames = self.frames
         try:
             while True:
-                await self.ready.wait()
-                self.ready.clear()
-                while self.frames:
-                    frames = self.frames  # drop() may have replaced it while we awaited
-                    owner, frame = frames.popleft()
-                    left = self.unwritten.get(owner, 1) - 1
-                    if left > 0:
-                        self.unwritten[owner] = left
-                    else:
-                        self.unwritten.pop(owner, None)
-                    await self.websocket.send_text(frame)
+                if not self.frames:
+                    self.frames = None  # an empty deque still holds a 64-slot block
+                    self._wake = asyncio.get_running_loop().create_future()
+                    await self._wake
+                    continue
+                owner, frame = self.frames.popleft()  # drop() may replace the deque between writes
+                left = self.unwritten.get(owner, 1) - 1
+                if left > 0:
+                    self.unwritten[owner] = left
+                else:
+                    self.unwritten.pop(owner, None)
+                await self.websocket.send_text(frame)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a closed socket: its handler sees the disconnect and cleans up
             log.debug("websocket writer stopped", exc_info=True)
         finally:
             self.closed = True
-            self.frames.clear()
+            self.frames = None
             self.unwritten.clear()
 
     async def stop(self) -> None:

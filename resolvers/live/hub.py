@@ -31,6 +31,7 @@ from resolvers import audit
 from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.live import access
 from resolvers.live.doorbell import doorbell_for
+from resolvers.live.mailbox import Mailbox
 from resolvers.live.outbox import events_after, latest_seq, oldest_seq, prune_events
 from resolvers.policy import audience
 from resolvers.policy import referrals as referral_policy
@@ -127,7 +128,7 @@ class Subscriber:
         # The subscription as the audit log names it ("subscription Inbound.referralChanged").
         self.operation = operation
         self.others = others
-        self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
+        self.queue: Mailbox[Delivery] = Mailbox(queue_size)
         self.resyncs = 0
         # Set once the subscription has caught up: the hub then renders and sends its events itself,
         # and the queue only carries REVOKED. `last` is the newest sequence number it was sent.
@@ -160,8 +161,7 @@ class Subscriber:
         sink, self.sink = self.sink, None
         if sink is not None:
             sink.discard()
-        while not self.queue.empty():
-            self.queue.get_nowait()
+        self.queue.clear()
         self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
 
     def offer(self, delivery: Delivery) -> bool:
@@ -171,8 +171,7 @@ class Subscriber:
             return True
         except asyncio.QueueFull:
             # Too far behind to catch up event by event: drop the backlog and tell it to refetch.
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self.queue.clear()
             self.resyncs += 1
             self.queue.put_nowait(Delivery(seq=delivery.seq, kind=RESYNC, at=utcnow(), referral=None))
             return False
