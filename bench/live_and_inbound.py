@@ -35,6 +35,7 @@ import websockets
 from websockets.typing import Subprotocol
 from sqlalchemy import event, select
 
+from bench.results import write_section
 from web.serving import uvicorn_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -581,6 +582,27 @@ def describe_inbound(r: InboundResult) -> list[str]:
     ]
 
 
+def queries_section(r: InboundResult, load: float) -> str:
+    page = [s for s in r.page_statements if not s.lstrip().upper().startswith("BEGIN")]
+    auth = [s for s in r.auth_statements if not s.lstrip().upper().startswith("BEGIN")]
+    return "\n".join([
+        "## Dashboard queries (bench/live_and_inbound.py)",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 1-minute load average {load:.1f} at the end. "
+        f"The intake queue's first page (`inboundReferrals(first: 50)`, {r.total_count} referrals in the list) "
+        "over HTTP from one server process on a SQLite file; statements counted in-process.",
+        "",
+        "| | requests per second | p50 | server CPU per request |",
+        "|---|---|---|---|",
+        f"| one at a time | {r.sequential_rps:.0f} | {ms(r.sequential_p50)} | {ms(r.sequential_cpu)} |",
+        f"| {r.concurrency} at once | {r.concurrent_rps:.0f} | {ms(r.concurrent_p50)} | {ms(r.concurrent_cpu)} |",
+        "",
+        f"SQL statements per request: {len(page)} for the page, however many referrals it holds, and {len(auth)} to "
+        "authenticate the caller.",
+        "",
+    ])
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -657,6 +679,7 @@ async def run(args: argparse.Namespace) -> None:
             print(summary_live(result))
         if not args.skip_inbound:
             print(describe_inbound(inbound)[0].split(" [")[0])
+            write_section("queries", queries_section(inbound, load_after[0]))
     except BaseException:
         if server is not None and server.process.poll() is not None:
             log(f"server log:\n{server.tail()}")

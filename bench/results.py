@@ -16,7 +16,7 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 # machine: written by whichever bench ran last. fanout: bench/fanout.py (one process, three servers).
 # workers: two workers with Redis beside one process (bench/scaleout.py). writes: status updates
 # per second on SQLite and PostgreSQL (bench/writes.py).
-SECTIONS = ("machine", "fanout", "workers", "writes")
+SECTIONS = ("machine", "fanout", "workers", "writes", "queries")
 _PENDING = {
     "workers": "## Two workers with Redis beside one process\n\n_Not measured yet: bench/scaleout.py writes this section._\n",
     "writes": "## Status updates per second\n\n_Not measured yet: bench/writes.py writes this section._\n",

@@ -84,6 +84,7 @@ async def measure(url: str, *, label: str, writers: int, seconds: float, per_wri
         broadcast_url="memory://",
         secret_key="bench-writes-secret-key-0123456789abcdef",
         notifications_worker=False,
+        statement_timeout_seconds=float(os.environ.get("BENCH_STATEMENT_TIMEOUT", "5")),
     )
     runtime = Runtime.create(settings)
     network = await build_network(runtime.db)
