@@ -6,10 +6,10 @@ A fresh PostgreSQL database (dropped at the end) with the test network and one l
 the pantry. Each setup runs real servers (`python -m uvicorn web.app:app`, notifications off) in
 their own processes: **one process**, then **two workers** (two processes on two ports, over the
 same database and Redis; the dashboards split evenly between them, the changes made through the
-first). `--dashboards` graphql-transport-ws connections subscribe to `referralChanged` as the
-pantry's intake worker; `--changes` status changes are made one after another, each once every
-dashboard has the previous one. Latency is per (change, dashboard): receipt minus the moment the
-mutation was sent. Then `--requests` inbound pages (`inboundReferrals(first: 50)`) at concurrency
+first). `--dashboards` graphql-transport-ws connections (bench/fanout.py's client: worker processes
+of up to 2,500 sockets each) subscribe to `referralChanged` as the pantry's intake worker;
+`--changes` status changes are made one after another, each once every dashboard has the previous
+one. Latency is per (change, dashboard): receipt minus the moment the mutation was sent. Then `--requests` inbound pages (`inboundReferrals(first: 50)`) at concurrency
 8, spread over the servers. Prints figures and writes its section of bench/results.md; never pass/fail.
 """
 
@@ -17,22 +17,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import websockets
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
-from websockets.typing import Subprotocol
 
-from bench.live_and_inbound import Server, subscribers_now
+from bench.fanout import Workers
+from bench.live_and_inbound import Server, raise_fd_limit, subscribers_now
 from bench.results import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,37 +61,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @dataclass
-class Dashboard:
-    received: dict[int, float] = field(default_factory=dict)  # version -> receipt time
-    task: asyncio.Task[None] | None = None
-
-
-async def dashboard(ws_url: str, token: str, board: Dashboard) -> None:
-    for attempt in range(20):
-        try:
-            await _dashboard_once(ws_url, token, board)
-            return
-        except (OSError, websockets.InvalidHandshake, websockets.InvalidMessage, TimeoutError):
-            # A server busy accepting hundreds of sockets at once drops some handshakes: try again.
-            await asyncio.sleep(0.2 * (attempt + 1))
-
-
-async def _dashboard_once(ws_url: str, token: str, board: Dashboard) -> None:
-    try:
-        async with websockets.connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, open_timeout=60) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
-            await ws.recv()
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": LIVE}}))
-            async for raw in ws:
-                at = time.perf_counter()
-                message = json.loads(raw)
-                if message.get("type") == "next":
-                    board.received[message["payload"]["data"]["referralChanged"]["referral"]["version"]] = at
-    except websockets.ConnectionClosed:
-        return
-
-
-@dataclass
 class Figures:
     setup: str
     dashboards: int
@@ -117,18 +84,17 @@ async def _subscribers(server: Server) -> int:
 
 async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: int, changes: int, requests: int, referral: str) -> Figures:
     servers = [Server(url, tmp, broadcast=redis, name=f"{workers}-{n}") for n in range(workers)]
+    clients = [Workers() for _ in servers]
     try:
         async with httpx.AsyncClient() as http:
             await asyncio.gather(*(s.wait_ready(http, timeout=120) for s in servers))
         async with httpx.AsyncClient(base_url=servers[0].base, timeout=60) as http:
             intake = (await http.post("/auth/login", json={"email": INTAKE, "password": PASSWORD})).json()["token"]
-            boards = [Dashboard() for _ in range(dashboards)]
-            for n, board in enumerate(boards):
-                server = servers[n % workers]
-                board.task = asyncio.create_task(dashboard(server.ws_url, intake, board))
-                if n % 50 == 49:
-                    await asyncio.sleep(0.05)
-            deadline = time.monotonic() + 300
+            # The same client as bench/fanout.py's: worker processes of up to 2,500 sockets each,
+            # the dashboards split evenly between the servers.
+            shares = [dashboards // workers + (1 if n < dashboards % workers else 0) for n in range(workers)]
+            await asyncio.gather(*(c.start(url=s.ws_url, token=intake, count=n, wall=False) for c, s, n in zip(clients, servers, shares)))
+            deadline = time.monotonic() + 600
             while sum([await _subscribers(s) for s in servers]) < dashboards:
                 if time.monotonic() > deadline:
                     raise TimeoutError("dashboards did not all subscribe")
@@ -137,7 +103,8 @@ async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: 
             headers = {"authorization": f"Bearer {intake}"}
             version = int((await http.post("/graphql", json={"query": "query R($id: ID!) { referral(id: $id) { version } }", "variables": {"id": referral}}, headers=headers)).json()["data"]["referral"]["version"])
             latencies: list[float] = []
-            for n in range(changes + 1):  # the first is a warm-up
+            missed = 0
+            for n in range(changes + 2):  # the first two warm up every code path
                 # Each change moves the version on by one, so the status alternates whatever it was.
                 status = ("PENDING", "ELIGIBLE")[version % 2]
                 sent = time.perf_counter()
@@ -145,34 +112,36 @@ async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: 
                 if body.get("errors"):
                     raise RuntimeError(f"the status change failed: {body['errors']}")
                 version = int(body["data"]["updateReferralStatus"]["version"])
-                wait_until = time.monotonic() + 60
-                while any(version not in b.received for b in boards) and time.monotonic() < wait_until:
-                    await asyncio.sleep(0.005)
-                if n:
-                    latencies.extend(b.received[version] - sent for b in boards if version in b.received)
-            log(f"{workers} worker(s): p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms")
-            for board in boards:
-                assert board.task is not None
-                board.task.cancel()
-            await asyncio.gather(*(b.task for b in boards if b.task), return_exceptions=True)
-            clients = [httpx.AsyncClient(base_url=s.base, timeout=60, headers=headers) for s in servers]
+                for client in clients:
+                    times, lost, _ = await client.event(60)
+                    missed += lost
+                    if n >= 2:
+                        latencies.extend(t - sent for t in times)
+                await asyncio.sleep(0.05)
+            log(f"{workers} worker(s): p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms; {missed} client workers missed a change")
+            for client in clients:
+                await client.stop()
+            clients = []
+            https = [httpx.AsyncClient(base_url=s.base, timeout=60, headers=headers) for s in servers]
             queue = list(range(requests))
 
             async def reader(client_index: int) -> None:
                 while queue:
                     queue.pop()
-                    response = await clients[client_index % workers].post("/graphql", json={"query": INBOUND})
+                    response = await https[client_index % workers].post("/graphql", json={"query": INBOUND})
                     assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
 
             started = time.perf_counter()
             await asyncio.gather(*(reader(i) for i in range(8)))
             pages = requests / (time.perf_counter() - started)
-            for client in clients:
-                await client.aclose()
+            for session in https:
+                await session.aclose()
         return Figures(setup="one process" if workers == 1 else f"{workers} workers + Redis", dashboards=dashboards, latencies=latencies, pages_per_second=pages)
     finally:
+        for client in clients:
+            await client.stop()
         for server in servers:
-            server.stop()
+            await asyncio.to_thread(server.stop)
 
 
 async def seed(url: str) -> str:
@@ -206,6 +175,7 @@ async def run(args: argparse.Namespace) -> None:
         await c.execute(text(f"CREATE DATABASE {name}"))
     url = f"{server}/{name}"
     figures: list[Figures] = []
+    log(f"open-file limit {raise_fd_limit(max(int(c) for c in args.dashboards.split(',')) + 512)}")
     try:
         referral = await seed(url)
         with tempfile.TemporaryDirectory(prefix="referloop-bench-scaleout-") as tmp:
@@ -239,7 +209,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432"))
     p.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
-    p.add_argument("--dashboards", default="1000")
+    p.add_argument("--dashboards", default="1000,10000")
     p.add_argument("--changes", type=int, default=10)
     p.add_argument("--requests", type=int, default=100)
     asyncio.run(run(p.parse_args()))

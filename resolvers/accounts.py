@@ -109,7 +109,7 @@ async def viewer_for_session(runtime: Runtime, user_id: int, session_id: str) ->
         viewer = await load_viewer(session, user_id)
     if viewer is None:
         raise Unauthenticated("This account no longer exists or has been disabled.")
-    if stale:
+    if stale and runtime.session_touches.claim(session_id, sessions.touch_interval(runtime.settings)):
         async with runtime.db.write() as session:
             await sessions.touch(session, session_id)
     return dataclasses.replace(viewer, session_id=session_id)

@@ -10,6 +10,7 @@ from db.settings import Settings
 from resolvers.live.hub import LiveHub
 from resolvers.notify.delivery import DeliveryWorker
 from resolvers.rate_limit import CostBuckets, rates_of
+from resolvers.sessions import RecentTouches
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Runtime:
     delivery: DeliveryWorker | None = None
     # What each caller may still spend (resolvers/rate_limit.py), in this process.
     rate_limits: CostBuckets = field(init=False)
+    # Sign-in sessions this process has marked as used lately (resolvers/sessions.py).
+    session_touches: RecentTouches = field(default_factory=RecentTouches)
 
     def __post_init__(self) -> None:
         self.rate_limits = CostBuckets(rates_of(self.settings))

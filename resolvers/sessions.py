@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
@@ -16,6 +17,37 @@ from resolvers.errors import Unauthenticated
 
 # A request bumps its session's last use at most this often, so reads stay reads.
 TOUCH_EVERY_SECONDS = 60.0
+
+
+class RecentTouches:
+    """The sessions this process has bumped lately: a bump already made or under way is not made again.
+
+    A dashboard reconnecting its tabs, or a thousand sockets of one account opening at once, all
+    find the session's last use stale at the same moment; without this each would write the same
+    row, one write transaction after another.
+    """
+
+    # Past this many, those older than the touch interval are forgotten (a bounded map).
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._at: dict[str, float] = {}
+
+    def claim(self, session_id: str, interval: float) -> bool:
+        """True when this caller should bump `session_id` now; then nobody else here will for `interval` seconds."""
+        now = time.monotonic()
+        last = self._at.get(session_id)
+        if last is not None and now - last < interval:
+            return False
+        if len(self._at) >= self.LIMIT:
+            self._at = {k: t for k, t in self._at.items() if now - t < interval}
+        self._at[session_id] = now
+        return True
+
+
+def touch_interval(settings: Settings) -> float:
+    """How often a session's last use is bumped: a minute, or a tenth of a short idle timeout."""
+    return min(TOUCH_EVERY_SECONDS, settings.session_idle_seconds / 10)
 
 
 def new_session(user_id: int, settings: Settings) -> SignInSession:
@@ -50,7 +82,7 @@ async def check_session(session: AsyncSession, session_id: str, user_id: int, se
     if reason is not None:
         raise Unauthenticated(reason)
     assert row is not None
-    return row.last_seen_at <= now - timedelta(seconds=min(TOUCH_EVERY_SECONDS, settings.session_idle_seconds / 10))
+    return row.last_seen_at <= now - timedelta(seconds=touch_interval(settings))
 
 
 async def touch(session: AsyncSession, session_id: str) -> None:

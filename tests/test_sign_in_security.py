@@ -12,14 +12,14 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 import websockets
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from websockets.typing import Subprotocol
 
 from db.accounts import User
@@ -27,7 +27,10 @@ from db.engine import Database
 from db.seed import ACCOUNTS, DEMO_PASSWORD, demo_email
 from db.settings import ROOT, Settings
 from db.sign_in import SignInSession, SignInThrottle
+from resolvers import sessions
+from resolvers.accounts import viewer_for_session
 from resolvers.passwords import MIN_LENGTH, password_problem
+from resolvers.runtime import Runtime
 from tests.documents import CHANGES, CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
 from tests.support import PASSWORD, Api, GraphQLErrors, Network, Subscription
 from web.serving import UVICORN_OPTIONS
@@ -386,8 +389,42 @@ async def test_subscriptions_per_user_are_capped_across_sockets(settings: Settin
         await asyncio.sleep(0.3)
         await second.subscribe()
         assert await second.error_codes(timeout=3) == ["RATE_LIMITED"]
+        # A closed socket gives its subscription back: the next one is taken, and hears the next change.
         await first.close()
+        await asyncio.sleep(0.3)
+        taken = await second.subscribe()
+        await asyncio.sleep(0.3)
+        await _create_pantry_referral(api, network)
+        pushed = await second.message()
+        assert pushed["type"] == "next" and pushed["id"] == taken and not pushed["payload"].get("errors"), pushed
         await second.close()
+
+
+async def test_a_crowd_of_requests_on_one_stale_session_bumps_it_once(settings: Settings, network: Network) -> None:
+    """Tabs reconnecting at once (or a thousand sockets of one account) find the session's last use
+    stale together; one of them writes the bump, the others do not queue up to write it again."""
+    runtime = Runtime.create(settings)
+    try:
+        async with runtime.db.write() as s:
+            user_id = int(await s.scalar(select(User.id).where(User.email == INTAKE)) or 0)
+            row = sessions.new_session(user_id, settings)
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=10)
+            s.add(row)
+        bumps: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith("UPDATE SIGN_IN_SESSIONS"):
+                bumps.append(statement)
+
+        event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+        viewers = await asyncio.gather(*(viewer_for_session(runtime, user_id, row.id) for _ in range(20)))
+        assert {v.user_id for v in viewers} == {user_id}
+        assert len(bumps) == 1
+        async with runtime.db.read() as s:
+            seen = await s.scalar(select(SignInSession.last_seen_at).where(SignInSession.id == row.id))
+        assert seen is not None and seen > row.last_seen_at
+    finally:
+        await runtime.db.dispose()
 
 
 # ------------------------------------------------------------------------------------------------

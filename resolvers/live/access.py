@@ -41,8 +41,3 @@ async def ended(session: AsyncSession, subscribers: Sequence[W], settings: Setti
         else:
             subscriber.viewer = replace(viewer, operation=subscriber.viewer.operation, session_id=subscriber.session_id)
     return closing
-
-
-def over_cap(subscribers: Sequence[Watched], viewer: Viewer, cap: int) -> bool:
-    """Whether the user already has `cap` live subscriptions in this process."""
-    return viewer.user_id is not None and sum(1 for s in subscribers if s.viewer.user_id == viewer.user_id) >= cap

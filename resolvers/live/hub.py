@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import json
 import logging
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -228,6 +229,9 @@ class LiveHub:
         # Only the leader prunes the outbox; without one (a single process), this hub does.
         self.leadership = leadership
         self._subscribers: set[Subscriber] = set()
+        # Live subscriptions per user, for the cap: counted as they come and go, since counting
+        # them over every subscriber made each new one cost as much as all before it.
+        self._per_user: Counter[int] = Counter()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._last_prune = 0.0
@@ -276,7 +280,8 @@ class LiveHub:
         operation: str = "",
     ) -> tuple[Subscriber, int]:
         """A new subscriber, and the last sequence number dispatched before it joined; RATE_LIMITED past the user's cap."""
-        if access.over_cap(list(self._subscribers), viewer, self.settings.max_subscriptions_per_user):
+        user_id = viewer.user_id
+        if user_id is not None and self._per_user[user_id] >= self.settings.max_subscriptions_per_user:
             raise RateLimited(
                 f"You have {self.settings.max_subscriptions_per_user} live subscriptions open already; "
                 "close some pages or tabs and try again."
@@ -290,10 +295,18 @@ class LiveHub:
             operation=operation,
         )
         self._subscribers.add(subscriber)
+        if user_id is not None:
+            self._per_user[user_id] += 1
         return subscriber, self.last_seq
 
     def unregister(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+            user_id = subscriber.viewer.user_id
+            if user_id is not None:
+                self._per_user[user_id] -= 1
+                if self._per_user[user_id] <= 0:
+                    del self._per_user[user_id]
 
     def recheck_soon(self) -> None:
         """Check every subscriber's session and access on the next round (after a sign-out or a switch here)."""
