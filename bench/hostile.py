@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from bench.live_and_inbound import INTAKE, NAVIGATOR, Server, log, percentile, sign_in
+from bench.live_and_inbound import INTAKE, NAVIGATOR, RATE_LIMITS_OFF, Server, log, percentile, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,14 +143,12 @@ async def timed(http: httpx.AsyncClient, token: str, document: str) -> tuple[flo
 
 
 async def measure(args: argparse.Namespace, url: str, tmp: Path, root: Path, *, rate_limited: bool) -> None:
-    env = {} if rate_limited else {"RATE_LIMIT_WORKER_BURST": "0", "RATE_LIMIT_SEEKER_BURST": "0", "RATE_LIMIT_SIGNED_OUT_BURST": "0"}
-    os.environ.update(env)
-    server = Server(url, tmp, profile=None, notifications=False)
+    server = Server(url, tmp, profile=None, notifications=False, rate_limits=rate_limited)
     if root != ROOT:
         server.process.kill()
         server.process.wait()
         command = [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(server.port), "--log-level", "warning", "--no-access-log"]
-        environment = dict(os.environ, DATABASE_URL=url, REFERLOOP_ENV="development", SECRET_KEY="referloop-bench-secret-key-not-for-production-0123456789", NOTIFICATIONS_WORKER="0", OUTBOX_DIR=str(tmp / "outbox"))
+        environment = dict(os.environ, **({} if rate_limited else RATE_LIMITS_OFF), DATABASE_URL=url, REFERLOOP_ENV="development", SECRET_KEY="referloop-bench-secret-key-not-for-production-0123456789", NOTIFICATIONS_WORKER="0", OUTBOX_DIR=str(tmp / "outbox"))
         server.process = subprocess.Popen(command, cwd=root, env=environment, stdout=server._log, stderr=subprocess.STDOUT)
     try:
         async with httpx.AsyncClient(base_url=server.base) as http:
@@ -213,8 +211,6 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, root: Path, *, 
                   f"p50 {percentile(meanwhile, 0.5) * 1000:.0f} ms, p99 {percentile(meanwhile, 0.99) * 1000:.0f} ms")
     finally:
         server.stop()
-        for key in env:
-            os.environ.pop(key, None)
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -153,6 +153,9 @@ async def seed(url: str, *, live_phases: int, inbound: int) -> Seeded:
 # A bench's thousands of dashboards are one account's sockets; the per-user caps (20 sockets, 50
 # subscriptions: what a person's tabs need) would refuse all but the first few.
 BENCH_CAPS = {"MAX_WEBSOCKETS_PER_USER": "1000000", "MAX_SUBSCRIPTIONS_PER_USER": "1000000"}
+# And one account's hundreds of requests a second would spend its cost budget (README, "Limits"):
+# a bench measures throughput with the rate limit off (0) unless it asks for the limits.
+RATE_LIMITS_OFF = {"RATE_LIMIT_WORKER_BURST": "0", "RATE_LIMIT_SEEKER_BURST": "0", "RATE_LIMIT_SIGNED_OUT_BURST": "0"}
 
 
 class Server:
@@ -161,6 +164,7 @@ class Server:
     def __init__(
         self, url: str, tmp: Path, *, profile: Path | None = None, notifications: bool = False, app: str = "web.app:app",
         root: Path = ROOT, uvicorn_args: tuple[str, ...] = (), broadcast: str = "memory://", name: str = "server",
+        rate_limits: bool = False,
     ) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
@@ -170,6 +174,7 @@ class Server:
         env = dict(
             os.environ,
             **BENCH_CAPS,
+            **({} if rate_limits else RATE_LIMITS_OFF),
             DATABASE_URL=url,
             BROADCAST_URL=broadcast,
             REFERLOOP_ENV="development",

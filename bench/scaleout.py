@@ -74,6 +74,11 @@ class Figures:
         )
 
 
+async def _ready(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        await server.wait_ready(http, timeout=120)
+
+
 async def _subscribers(server: Server) -> int:
     async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
         try:
@@ -86,8 +91,7 @@ async def measure(url: str, redis: str, tmp: Path, *, workers: int, dashboards: 
     servers = [Server(url, tmp, broadcast=redis, name=f"{workers}-{n}") for n in range(workers)]
     clients = [Workers() for _ in servers]
     try:
-        async with httpx.AsyncClient() as http:
-            await asyncio.gather(*(s.wait_ready(http, timeout=120) for s in servers))
+        await asyncio.gather(*(_ready(s) for s in servers))
         async with httpx.AsyncClient(base_url=servers[0].base, timeout=60) as http:
             intake = (await http.post("/auth/login", json={"email": INTAKE, "password": PASSWORD})).json()["token"]
             # The same client as bench/fanout.py's: worker processes of up to 2,500 sockets each,
