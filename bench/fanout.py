@@ -33,6 +33,7 @@ from websockets.typing import Subprotocol
 
 from bench.live_and_inbound import (
     INTAKE,
+    LIVE,
     ROOT,
     Referral,
     Server,
@@ -47,14 +48,6 @@ from bench.live_and_inbound import (
 )
 from bench.results import write_section
 
-LIVE = """
-subscription Live {
-  referralChanged {
-    seq kind
-    referral { id status version seeker { firstName email } program { name } history { toStatus } }
-  }
-}
-"""
 WALL = """
 subscription Wall($coc: String!) {
   wallboardChanged(cocCode: $coc) { seq kind at fromStatus toStatus referral { id seekerInitials status } }

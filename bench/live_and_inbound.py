@@ -458,6 +458,13 @@ class InboundResult:
     auth_statements: list[str] = field(default_factory=list)
     total_count: int = 0
 
+    def counted_statements(self) -> tuple[list[str], list[str]]:
+        """The page's statements and the authentication's, without their BEGINs."""
+        def counted(statements: list[str]) -> list[str]:
+            return [s for s in statements if not s.lstrip().upper().startswith("BEGIN")]
+
+        return counted(self.page_statements), counted(self.auth_statements)
+
 
 async def inbound_statements(url: str, token: str) -> tuple[list[str], list[str], int]:
     """Statements to sign the viewer in from a token, and to answer the page of 50 (second run, warm)."""
@@ -575,8 +582,7 @@ def summary_live(r: LiveResult) -> str:
 
 
 def describe_inbound(r: InboundResult) -> list[str]:
-    page = [s for s in r.page_statements if not s.lstrip().upper().startswith("BEGIN")]
-    auth = [s for s in r.auth_statements if not s.lstrip().upper().startswith("BEGIN")]
+    page, auth = r.counted_statements()
     return [
         f"inbound page of 50: {r.sequential_rps:.0f} req/s sequential (p50 {ms(r.sequential_p50)}), "
         f"{r.concurrent_rps:.0f} req/s at concurrency {r.concurrency} (p50 {ms(r.concurrent_p50)}), "
@@ -588,8 +594,7 @@ def describe_inbound(r: InboundResult) -> list[str]:
 
 
 def queries_section(r: InboundResult, load: float) -> str:
-    page = [s for s in r.page_statements if not s.lstrip().upper().startswith("BEGIN")]
-    auth = [s for s in r.auth_statements if not s.lstrip().upper().startswith("BEGIN")]
+    page, auth = r.counted_statements()
     return "\n".join([
         "## Dashboard queries (bench/live_and_inbound.py)",
         "",

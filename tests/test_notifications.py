@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
-import uvicorn
 from sqlalchemy import select, update
 
 from db.base import utcnow
@@ -29,8 +27,7 @@ from tests.mailboxes import (  # noqa: F401 - fixtures
     smtp,
     smtp_server,
 )
-from tests.support import Api, Network
-from web.serving import UVICORN_OPTIONS
+from tests.support import Api, Network, serve
 from web.app import create_app
 
 NAVIGATOR = "navigator@test.example"
@@ -201,16 +198,8 @@ async def test_a_crash_between_commit_and_send_still_sends_exactly_once(
 ) -> None:
     """The app committed and stopped before sending; a worker then died after claiming. Sent, once."""
     quiet = replace(settings, notifications_worker=False)
-    config = uvicorn.Config(create_app(quiet), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    host = f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    async with Api(host) as api:
+    async with serve(create_app(quiet)) as host, Api(host) as api:
         await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_=NAVIGATOR)
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=10)
 
     # A worker claims the two messages and dies before sending them.
     async with db.write() as session:

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import phonenumbers
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
@@ -31,7 +30,7 @@ from db.referrals import ChangeSource, Comment, Referral, ReferralKind, Referral
 from db.seed import DEMO_DOMAIN, DEMO_PASSWORD, SeedSummary, seed_demo
 from db.seekers import ContactPreference, Seeker
 from db.settings import Settings
-from web.serving import UVICORN_OPTIONS
+from tests.support import serve
 from web.app import create_app
 
 DEMO_ACCOUNTS = ("seeker", "navigator", "intake", "ce", "admin")
@@ -440,24 +439,13 @@ query($coc: String!) {
 async def test_the_ce_manager_sees_it_through_the_api(seeded: tuple[Database, SeedSummary]) -> None:
     db, _ = seeded
     settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+    async with serve(create_app(settings)) as host:
+        async with httpx.AsyncClient(base_url=f"http://{host}", timeout=20) as http:
             login = await http.post("/auth/login", json={"email": f"ce@{DEMO_DOMAIN}", "password": DEMO_PASSWORD})
             assert login.status_code == 200, login.text
             headers = {"authorization": f"Bearer {login.json()['token']}"}
             response = await http.post("/graphql", json={"query": CE_QUERY, "variables": {"coc": "CA-600"}}, headers=headers)
             body = response.json()
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
     assert not body.get("errors"), body
     data = body["data"]
     listed = data["priorityList"]
@@ -550,16 +538,9 @@ def _consent_state(consent: Consent, today: date) -> str:
 async def _as(db: Database, asks: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Each (account, query, variables) answered through the real server."""
     settings = Settings(environment="test", database_url=db.url, broadcast_url="memory://", secret_key="test-secret-key-for-signing-tokens-000")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS))
-    task = asyncio.create_task(server.serve())
     answers: list[dict[str, Any]] = []
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+    async with serve(create_app(settings)) as host:
+        async with httpx.AsyncClient(base_url=f"http://{host}", timeout=20) as http:
             tokens: dict[str, str] = {}
             for account, query, variables in asks:
                 if account not in tokens:
@@ -570,7 +551,4 @@ async def _as(db: Database, asks: list[tuple[str, str, dict[str, Any]]]) -> list
                 body = (await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
                 assert not body.get("errors"), body
                 answers.append(body["data"])
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
     return answers

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from sqlalchemy import event, select, update
 from websockets.typing import Subprotocol
@@ -32,8 +31,7 @@ from resolvers.accounts import viewer_for_session
 from resolvers.passwords import MIN_LENGTH, password_problem
 from resolvers.runtime import Runtime
 from tests.documents import CHANGES, CREATE_REFERRAL, UPDATE_STATUS, new_seeker_referral
-from tests.support import PASSWORD, Api, GraphQLErrors, Network, Subscription
-from web.serving import UVICORN_OPTIONS
+from tests.support import PASSWORD, Api, GraphQLErrors, Network, Subscription, serve
 from web.app import create_app
 
 INTAKE = "intake@test.example"
@@ -46,19 +44,8 @@ SWITCH = "mutation($id: ID!) { switchOrganization(organizationId: $id) { organiz
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[Api]:
     """A server of its own with these settings, on the test's database, and a client of it."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        async with Api(f"127.0.0.1:{port}") as api:
-            yield api
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+    async with serve(create_app(settings)) as host, Api(host) as api:
+        yield api
 
 
 async def sign_in(api: Api, email: str, password: str = PASSWORD) -> httpx.Response:

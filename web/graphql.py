@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import Counter, deque
+from collections import Counter
 from datetime import timedelta
 from typing import Any, cast, overload
 
@@ -36,6 +36,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.accounts import viewer_for_token
 from resolvers.errors import DomainError, RateLimited
+from resolvers.live.mailbox import Mailbox
 from resolvers.runtime import Runtime
 from schema import schema
 from schema.context import Context
@@ -135,17 +136,16 @@ class SocketFrames:
     The hub puts each subscription's `next` frames here already encoded, at most `limit` of them
     unwritten per subscription (beyond that the hub drops them and sends RESYNC); the protocol's
     own messages (ack, pong, error, complete) always go in, behind what is already queued. An idle
-    socket's queue holds nothing (no deque, no Event): thousands of them sit idle at once.
+    socket's queue (a Mailbox) holds nothing: thousands of them sit idle at once.
     """
 
-    __slots__ = ("_wake", "closed", "frames", "limit", "task", "unwritten", "websocket")
+    __slots__ = ("closed", "frames", "limit", "task", "unwritten", "websocket")
 
     def __init__(self, websocket: WebSocket, limit: int) -> None:
         self.websocket = websocket
         self.limit = limit
-        self.frames: deque[tuple[object, str]] | None = None
+        self.frames: Mailbox[tuple[object, str]] = Mailbox()
         self.unwritten: dict[object, int] = {}
-        self._wake: asyncio.Future[None] | None = None
         self.closed = False
         self.task: asyncio.Task[None] | None = None
 
@@ -159,27 +159,17 @@ class SocketFrames:
         if bounded and count >= self.limit:
             return False
         self.unwritten[owner] = count + 1
-        if self.frames is None:
-            self.frames = deque()
-        self.frames.append((owner, frame))
-        wake, self._wake = self._wake, None
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+        self.frames.put_nowait((owner, frame))
         return True
 
     def drop(self, owner: object) -> None:
-        if self.unwritten.pop(owner, None) and self.frames is not None:
-            self.frames = deque(item for item in self.frames if item[0] is not owner) or None
+        if self.unwritten.pop(owner, None):
+            self.frames.discard(lambda item: item[0] is owner)
 
     async def _write(self) -> None:
         try:
             while True:
-                if not self.frames:
-                    self.frames = None  # an empty deque still holds a 64-slot block
-                    self._wake = asyncio.get_running_loop().create_future()
-                    await self._wake
-                    continue
-                owner, frame = self.frames.popleft()  # drop() may replace the deque between writes
+                owner, frame = await self.frames.get()
                 left = self.unwritten.get(owner, 1) - 1
                 if left > 0:
                     self.unwritten[owner] = left
@@ -192,7 +182,7 @@ class SocketFrames:
             log.debug("websocket writer stopped", exc_info=True)
         finally:
             self.closed = True
-            self.frames = None
+            self.frames.clear()
             self.unwritten.clear()
 
     async def stop(self) -> None:

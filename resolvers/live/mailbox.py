@@ -1,13 +1,14 @@
-"""A bounded first-in-first-out box with one reader: what a subscriber's deliveries wait in.
+"""A first-in-first-out box with one reader: what a subscriber's deliveries, and a socket's frames, wait in.
 
 asyncio.Queue would do, but an idle one holds three deques and an Event (about 3 KB), and every
-idle subscriber has one; this holds nothing until something is put in it.
+idle subscriber and socket has one; this holds nothing until something is put in it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -16,7 +17,8 @@ T = TypeVar("T")
 class Mailbox(Generic[T]):
     __slots__ = ("_items", "_maxsize", "_waiter")
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int | None = None) -> None:
+        """`maxsize`: how many may wait at once (None: no bound)."""
         self._maxsize = maxsize
         self._items: deque[T] | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -28,7 +30,7 @@ class Mailbox(Generic[T]):
         """Put `item` in, or raise asyncio.QueueFull when `maxsize` are waiting already."""
         if self._items is None:
             self._items = deque()
-        elif len(self._items) >= self._maxsize:
+        elif self._maxsize is not None and len(self._items) >= self._maxsize:
             raise asyncio.QueueFull
         self._items.append(item)
         waiter, self._waiter = self._waiter, None
@@ -57,3 +59,8 @@ class Mailbox(Generic[T]):
 
     def clear(self) -> None:
         self._items = None
+
+    def discard(self, unwanted: Callable[[T], bool]) -> None:
+        """Take out every waiting item `unwanted` says so of, keeping the others in order."""
+        if self._items:
+            self._items = deque(item for item in self._items if not unwanted(item)) or None

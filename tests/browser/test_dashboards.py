@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, Server, SignIn, open_row, save_screenshot
 
@@ -78,6 +78,16 @@ def demo_seeker(server: Server) -> dict[str, Any]:
     return seeker
 
 
+def answer_screener(form: Locator, program: dict[str, Any]) -> None:
+    """Each of the program's screener questions answered: the first choice, or "Yes"."""
+    for question in program["screener"]:
+        field = form.locator(f'[id="q-{question["key"]}"]')
+        if question["choices"]:
+            field.select_option(question["choices"][0])
+        else:
+            field.fill("Yes")
+
+
 def refer_through_the_form(navigator: Page, program: dict[str, Any], seeker: dict[str, Any], comment: str) -> None:
     """Everything up to (not including) pressing the submit button."""
     navigator.get_by_label("What does the person need?").fill(program["name"])
@@ -94,12 +104,7 @@ def refer_through_the_form(navigator: Page, program: dict[str, Any], seeker: dic
         form.get_by_label("Email", exact=True).check()
     else:
         form.get_by_label("Don't reach out").check()
-    for question in program["screener"]:
-        field = form.locator(f'[id="q-{question["key"]}"]')
-        if question["choices"]:
-            field.select_option(question["choices"][0])
-        else:
-            field.fill("Yes")
+    answer_screener(form, program)
     form.get_by_label("Comment").fill(comment)
     form.get_by_test_id("consent").check()
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import ACCOUNTS, PHONE, Server, SignIn, save_screenshot
-from tests.browser.test_dashboards import AXE, PROGRAMS, axe_violations, demo_seeker
+from tests.browser.test_dashboards import AXE, PROGRAMS, answer_screener, axe_violations, demo_seeker
 
 pytestmark = pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")
 
@@ -168,12 +168,7 @@ def test_self_referral_live_to_the_program_then_undo(server: Server, sign_in: Si
     card.get_by_role("button", name=f"Connect me: {program['name']}").click()
     form = page.get_by_test_id("referral-form")
     expect(form).to_be_visible()
-    for question in program["screener"]:
-        field = form.locator(f'[id="q-{question["key"]}"]')
-        if question["choices"]:
-            field.select_option(question["choices"][0])
-        else:
-            field.fill("Yes")
+    answer_screener(form, program)
     form.get_by_test_id("consent").check()
     no_axe_problems(page, "seeker, self-referral form")
     form.get_by_role("button", name=f"Send to {program['name']}").click()
@@ -297,12 +292,7 @@ def test_a_referral_resent_after_its_answer_was_lost_is_made_once(server: Server
     form.get_by_label("First name").fill("Rhea")
     form.get_by_label("Last name").fill(last_name)
     form.get_by_label("Don't reach out").check()
-    for question in program["screener"]:
-        field = form.locator(f'[id="q-{question["key"]}"]')
-        if question["choices"]:
-            field.select_option(question["choices"][0])
-        else:
-            field.fill("Yes")
+    answer_screener(form, program)
     form.get_by_test_id("consent").check()
     form.locator('button[type="submit"]').click()
     expect(form.get_by_text("Can't reach Referloop right now")).to_be_visible()
