@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from db.numbering import WriteSession
+from db.sqlite_driver import OneTripDBAPI
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # How many SQLite virtual machine steps run between looks at the clock: a few microseconds' work.
@@ -99,7 +100,9 @@ def create_engine(url: str, *, echo: bool = False, statement_timeout: float = 0)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool if "mode=memory" in url else None)
+        engine = create_async_engine(
+            url, echo=echo, poolclass=NullPool if "mode=memory" in url else None, module=OneTripDBAPI() if parsed.get_driver_name() == "aiosqlite" else None
+        )
         _configure_sqlite(engine, statement_timeout)
         return engine
     connect_args: dict[str, Any] = {}
