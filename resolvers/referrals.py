@@ -37,7 +37,7 @@ from db.seekers import ContactPreference, Seeker
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers.idempotency import Once, Record, write_once
-from resolvers.live.outbox import latest_seq, record_event
+from resolvers.live.outbox import latest_seq, record_event, recorded_events
 from resolvers.notify.planning import plan_notifications
 from resolvers.pagination import Page, keyset_page, keyset_pages
 from resolvers.search import every_word_matches
@@ -459,9 +459,14 @@ async def add_comment_in(
 async def write_and_announce(
     runtime: Runtime, change: Callable[[AsyncSession], Awaitable[Referral]]
 ) -> Referral:
-    """Run one change in one transaction, ring the live hub and the senders after commit, return the fresh referral."""
+    """Run one change in one transaction, ring the live hub and the senders after commit, return the fresh referral.
+
+    The hub is handed the fresh referral with the change's events: it pushes them from it rather
+    than reading the referral again (a dozen statements a change).
+    """
     async with runtime.db.write() as session:
         fresh = await reload_changed(session, await change(session))
+    runtime.live.committed(fresh, [e.seq for e in recorded_events(session) if e.subject_type is SubjectType.REFERRAL and e.subject_id == fresh.id])
     await runtime.announce()
     return fresh
 

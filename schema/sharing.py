@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from contextvars import ContextVar
 from typing import Any, Protocol, cast
 
-from graphql import ExecutionResult, OperationDefinitionNode, Visitor, visit
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, Visitor, visit
 from graphql.language import FieldNode, FragmentDefinitionNode, VariableNode
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from resolvers.errors import DomainError
 from resolvers.live.hub import Delivery
 from resolvers.policy import audience
 from schema.context import Context, Info
@@ -152,6 +153,9 @@ class FrameQueue(Protocol):
 
     def drop(self, owner: object) -> None: ...
 
+    def finish(self, operation_id: str, frames: list[str]) -> None:
+        """Queue the operation's last frames, past the bound, and forget it: its id is free again."""
+
 
 # Set by the websocket handler in each operation's task: the socket's queue and the operation's id.
 CURRENT_OPERATION: ContextVar[tuple[FrameQueue, str] | None] = ContextVar("referloop_ws_operation", default=None)
@@ -175,12 +179,13 @@ def encode_result(result: ExecutionResult) -> str:
 class SocketSink:
     """One websocket subscription fed by the hub; see resolvers.live.hub.Sink."""
 
-    __slots__ = ("executor", "key", "prefix", "queue", "root_of")
+    __slots__ = ("executor", "key", "operation_id", "prefix", "queue", "root_of")
 
     def __init__(self, executor: SharedEventExecutionContext, queue: FrameQueue, operation_id: str, root_of: RootOf) -> None:
         self.executor = executor
         self.queue = queue
         self.root_of = root_of
+        self.operation_id = operation_id
         self.prefix = '{"type":"next","id":' + json.dumps(operation_id) + ',"payload":'
         self.key = executor.sharing_key()
 
@@ -199,6 +204,12 @@ class SocketSink:
 
     def discard(self) -> None:
         self.queue.drop(self)
+
+    def revoke(self, error: DomainError) -> None:
+        # As strawberry ends a subscription whose stream raised: the error as a `next`, then `complete`.
+        failed = encode_result(ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)]))
+        complete = json.dumps({"type": "complete", "id": self.operation_id})
+        self.queue.finish(self.operation_id, [self.prefix + failed + "}", complete])
 
 
 async def _encode_when_done(result: Awaitable[ExecutionResult]) -> str:

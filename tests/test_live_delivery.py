@@ -162,3 +162,44 @@ async def test_switching_organization_ends_the_stream_opened_for_the_other(api: 
         await feed.next(timeout=5)
     assert ended.value.codes == ["UNAUTHENTICATED"]
     await feed.close()
+
+
+async def test_a_change_made_here_is_pushed_from_what_it_committed_and_one_made_elsewhere_is_read(
+    runtime: Runtime, network: Network, settings: Settings
+) -> None:
+    """The hub pushes this process's own change from the referral its transaction left, without reading it again."""
+    from db.referrals import ReferralStatus
+    from resolvers.referrals import update_referral_status
+    from tests.test_lists import count_statements
+
+    navigator = await _viewer(runtime, "navigator@test.example")
+    intake = await _viewer(runtime, "intake@test.example")
+    before = runtime.live.last_seq
+    referral = await create_referral(runtime, navigator, pantry_referral(network, 1))
+    await until(lambda: runtime.live.last_seq > before, what="the creation to be dispatched")
+    stream = referral_changes(runtime.live, intake, after_seq=None, program_id=None)
+    first = asyncio.create_task(anext(stream))
+    await until(lambda: runtime.live.subscriber_count == 1, what="the subscriber to join")
+
+    with count_statements(runtime.db) as statements:
+        changed = await update_referral_status(
+            runtime, intake, referral_id=referral.id, status=ReferralStatus.PENDING, expected_version=referral.version, note=None
+        )
+        pushed = await asyncio.wait_for(first, 10)
+    assert pushed.referral is not None and (pushed.referral.status, pushed.referral.version) == (ReferralStatus.PENDING, changed.version)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM referrals" in s]
+    # The change's own two (the referral it checks, the referral it answers); none from the hub.
+    assert len(reads) == 2, reads
+
+    # Another process's change (here, another runtime on the same database): the hub reads it.
+    elsewhere = Runtime.create(settings)
+    try:
+        await update_referral_status(
+            elsewhere, intake, referral_id=referral.id, status=ReferralStatus.ELIGIBLE, expected_version=changed.version, note=None
+        )
+    finally:
+        await elsewhere.db.dispose()
+    await runtime.live.ring()
+    read = await asyncio.wait_for(anext(stream), 10)
+    assert read.referral is not None and read.referral.status is ReferralStatus.ELIGIBLE
+    await stream.aclose()

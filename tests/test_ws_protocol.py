@@ -164,3 +164,40 @@ async def test_the_limit_on_subscriptions_and_duplicate_ids(api: Api, network: N
     except websockets.ConnectionClosed as closed:
         assert closed.rcvd is not None and closed.rcvd.code == 4409
     await _live(api, 0)
+
+
+def _operation_tasks() -> list[asyncio.Task[Any]]:
+    """The server's running operation tasks (it runs in this process)."""
+    return [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__qualname__", "").endswith("run_operation")]
+
+
+async def test_a_live_subscription_is_held_by_the_hub_without_a_task_until_completed_or_revoked(
+    api: Api, network: Network
+) -> None:
+    """Once caught up, a subscription costs no task of its own, and still completes, resubscribes and revokes."""
+    socket = await Socket.open(api, "intake@test.example")
+    for n in range(10):
+        await socket.subscribe(str(n), STATUSES)
+    await _live(api, 10)
+    assert _operation_tasks() == []
+
+    await socket.send({"id": "3", "type": "complete"})
+    await _live(api, 9)
+    await socket.subscribe("3", CHANGES)
+    await _live(api, 10)
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    frames = {f["id"]: f for f in [await socket.recv() for _ in range(10)]}
+    assert set(frames) == {str(n) for n in range(10)}
+    assert frames["3"]["payload"]["data"]["referralChanged"]["referral"]["program"]["name"] == "Harbor Pantry"
+
+    # Signed out elsewhere: each subscription ends with its coded error and `complete`; the ids are free again.
+    await api.gql("mutation { signOut }", as_="intake@test.example")
+    ended = [await socket.recv() for _ in range(20)]
+    for n in range(10):
+        mine = [f for f in ended if f["id"] == str(n)]
+        assert [f["type"] for f in mine] == ["next", "complete"], mine
+        assert [e["extensions"]["code"] for e in mine[0]["payload"]["errors"]] == ["UNAUTHENTICATED"]
+    await _live(api, 0)
+    await socket.send({"type": "ping"})
+    assert (await socket.recv())["type"] == "pong"
+    await socket.ws.close()

@@ -15,6 +15,7 @@ import json
 import logging
 from collections import Counter
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any, cast, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -36,6 +37,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.accounts import viewer_for_token
 from resolvers.errors import DomainError, RateLimited
+from resolvers.live.hub import HandedOver
 from resolvers.live.mailbox import Mailbox
 from resolvers.runtime import Runtime
 from schema import schema
@@ -139,11 +141,13 @@ class SocketFrames:
     socket's queue (a Mailbox) holds nothing: thousands of them sit idle at once.
     """
 
-    __slots__ = ("closed", "frames", "limit", "task", "unwritten", "websocket")
+    __slots__ = ("closed", "finished", "frames", "limit", "task", "unwritten", "websocket")
 
-    def __init__(self, websocket: WebSocket, limit: int) -> None:
+    def __init__(self, websocket: WebSocket, limit: int, finished: Callable[[str], None]) -> None:
         self.websocket = websocket
         self.limit = limit
+        # Told the id of each operation the hub ends on its own (a revoked subscription).
+        self.finished = finished
         self.frames: Mailbox[tuple[object, str]] = Mailbox()
         self.unwritten: dict[object, int] = {}
         self.closed = False
@@ -165,6 +169,11 @@ class SocketFrames:
     def drop(self, owner: object) -> None:
         if self.unwritten.pop(owner, None):
             self.frames.discard(lambda item: item[0] is owner)
+
+    def finish(self, operation_id: str, frames: list[str]) -> None:
+        for frame in frames:
+            self.put(None, frame, bounded=False)
+        self.finished(operation_id)
 
     async def _write(self) -> None:
         try:
@@ -204,7 +213,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle(self) -> None:
         runtime: Runtime = self.context.runtime
-        self.frames = SocketFrames(self.websocket.ws, runtime.settings.subscriber_queue_size)  # type: ignore[attr-defined]
+        self.frames = SocketFrames(self.websocket.ws, runtime.settings.subscriber_queue_size, self._finished)  # type: ignore[attr-defined]
+        # Subscriptions the hub holds now (HandedOver), each with what ends it.
+        self.handed_over: dict[str, Callable[[], None]] = {}
         self.frames.start()
         try:
             await super().handle()
@@ -229,7 +240,29 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # This task's own context: the subscription's resolver finds its socket and id here.
         CURRENT_OPERATION.set((self.frames, operation.id))
-        await super().run_operation(operation)
+        try:
+            await super().run_operation(operation)
+        except HandedOver as handed:
+            # The hub sends this subscription's events from now on; this task ends, the operation stays open.
+            if self.operations.get(operation.id) is operation and not operation.completed:
+                self.handed_over[operation.id] = handed.end
+            else:
+                handed.end()
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        end = self.handed_over.pop(operation_id, None)
+        if end is not None:
+            end()
+        await super().cleanup_operation(operation_id)
+
+    def _finished(self, operation_id: str) -> None:
+        """The hub ended a subscription it held (its frames are queued): the id is free again."""
+        end = self.handed_over.pop(operation_id, None)
+        if end is not None:
+            end()
+        operation = self.operations.pop(operation_id, None)
+        if operation is not None:
+            operation.completed = True
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):

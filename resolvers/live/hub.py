@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,6 +47,8 @@ BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
 # Pushes whose audit rows could not be written are retried on the next round, up to this many.
 MAX_PENDING_PUSHES = 100_000
+# Fresh referrals kept for the dispatch (LiveHub.committed); past this the oldest are read again instead.
+FRESH_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,29 @@ class Sink(Protocol):
 
     def discard(self) -> None:
         """Drop what is queued for this subscription and not written yet."""
+
+    def revoke(self, error: Unauthenticated) -> None:
+        """End the subscription with `error`: the hub holds it alone by now (see HandedOver)."""
+
+
+class HandedOver(BaseException):
+    """Raised by referral_changes once the hub sends a subscription's events to its sink itself.
+
+    The generator, and the task that ran it, then end: an idle subscription is its Subscriber and
+    its sink, not a suspended chain of coroutines. Whoever ran the operation catches this and keeps
+    `end`, which ends the subscription when the client completes it or the socket closes
+    (web/graphql.py). A BaseException, so that no layer between (graphql-core, strawberry) takes it
+    for an error to report.
+    """
+
+    def __init__(self, end: Callable[[], None]) -> None:
+        super().__init__()
+        self.end = end
+
+
+def access_changed() -> Unauthenticated:
+    """How a subscription ends when its viewer's access has changed (REVOKED)."""
+    return Unauthenticated("Your access has changed since this page opened. Please sign in again.")
 
 
 class _Key:
@@ -162,6 +187,8 @@ class Subscriber:
         sink, self.sink = self.sink, None
         if sink is not None:
             sink.discard()
+            sink.revoke(access_changed())
+            return
         self.queue.clear()
         self.queue.put_nowait(Delivery(seq=0, kind=REVOKED, at=utcnow(), referral=None))
 
@@ -204,12 +231,23 @@ def delivery_of(event: OutboxEvent, referral: Referral) -> Delivery:
     return Delivery(seq=event.seq, kind=event.kind.name, at=event.at, referral=referral, event=event)
 
 
-async def _with_referrals(db: Database, events: Sequence[OutboxEvent]) -> list[Delivery]:
-    """Each referral event with its referral, loaded once for the whole batch; other subjects' events as they are."""
-    ids = {e.subject_id for e in events if e.subject_type is SubjectType.REFERRAL}
-    async with db.read() as session:
-        rows = await session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*REFERRAL_LOAD))
-        referrals = {r.id: r for r in rows.unique()}
+async def _with_referrals(
+    db: Database, events: Sequence[OutboxEvent], fresh: Mapping[int, Referral] | None = None
+) -> list[Delivery]:
+    """Each referral event with its referral, loaded once for the whole batch; other subjects' events as they are.
+
+    A referral that `fresh` holds as of its newest event in the batch is taken from there, not read.
+    """
+    newest = {e.subject_id: e.seq for e in events if e.subject_type is SubjectType.REFERRAL}
+    referrals: dict[int, Referral] = {}
+    for referral_id, seq in newest.items():
+        known = fresh.get(seq) if fresh is not None else None
+        if known is not None and known.id == referral_id:
+            referrals[referral_id] = known
+    if missing := newest.keys() - referrals.keys():
+        async with db.read() as session:
+            rows = await session.scalars(select(Referral).where(Referral.id.in_(missing)).options(*REFERRAL_LOAD))
+            referrals.update((r.id, r) for r in rows.unique())
     return [
         delivery_of(e, referrals[e.subject_id])
         if e.subject_type is SubjectType.REFERRAL
@@ -237,6 +275,9 @@ class LiveHub:
         self._last_prune = 0.0
         self._last_refresh = 0.0
         self._pushes: list[audit.Push] = []
+        # This process's own changes' referrals as their transactions left them, by event number
+        # (see committed); dropped once dispatched.
+        self._fresh: dict[int, Referral] = {}
 
     @property
     def subscriber_count(self) -> int:
@@ -299,6 +340,13 @@ class LiveHub:
             self._per_user[user_id] += 1
         return subscriber, self.last_seq
 
+    def end(self, subscriber: Subscriber) -> None:
+        """The subscription is over: out of the hub, with what its socket has not written yet dropped."""
+        self.unregister(subscriber)
+        sink, subscriber.sink = subscriber.sink, None
+        if sink is not None:
+            sink.discard()
+
     def unregister(self, subscriber: Subscriber) -> None:
         if subscriber in self._subscribers:
             self._subscribers.remove(subscriber)
@@ -307,6 +355,14 @@ class LiveHub:
                 self._per_user[user_id] -= 1
                 if self._per_user[user_id] <= 0:
                     del self._per_user[user_id]
+
+    def committed(self, referral: Referral, seqs: Sequence[int]) -> None:
+        """`referral` as the committed transaction that recorded events `seqs` left it (loaded as REFERRAL_LOAD loads)."""
+        for seq in seqs:
+            if seq > self.last_seq:  # else dispatched already, from the database
+                self._fresh[seq] = referral
+        while len(self._fresh) > FRESH_KEPT:
+            del self._fresh[next(iter(self._fresh))]
 
     def recheck_soon(self) -> None:
         """Check every subscriber's session and access on the next round (after a sign-out or a switch here)."""
@@ -359,7 +415,9 @@ class LiveHub:
                 events = await events_after(session, self.last_seq, limit=batch)
             if not events:
                 return
-            deliveries = await _with_referrals(self.db, events)
+            deliveries = await _with_referrals(self.db, events, self._fresh)
+            for event in events:
+                self._fresh.pop(event.seq, None)
             # No await from here to the end of the loop body: a subscriber registering meanwhile
             # sees either all of this batch live or none of it (and then replays it).
             offered: list[tuple[Subscriber, Delivery]] = []
@@ -486,10 +544,11 @@ async def referral_changes(
 
     Events about other subjects than referrals come only to a subscriber with `others`, as it says.
     With a `sink`, once the replay and whatever queued up meanwhile are yielded, the hub sends the
-    live events to the sink itself and this generator yields nothing more: it waits for the end
-    (REVOKED raises, as it does without a sink).
+    live events to the sink itself and this generator raises HandedOver: the subscription lives on
+    in the hub, and the sink is told if it is revoked.
     """
     subscriber, joined_at = hub.register(viewer, program_id=program_id, action=action, others=others, operation=operation)
+    handed_over = False
     try:
         last = joined_at if after_seq is None else max(joined_at, after_seq)
         if after_seq is not None:
@@ -499,16 +558,15 @@ async def referral_changes(
             if sink is not None and subscriber.sink is None and subscriber.queue.empty():
                 # No await between the check and this: nothing offered to the queue can be left behind.
                 hub.attach(subscriber, sink, last)
+                handed_over = True
+                raise HandedOver(lambda: hub.end(subscriber))
             delivery = await subscriber.queue.get()
             if delivery.kind == REVOKED:
-                raise Unauthenticated("Your access has changed since this page opened. Please sign in again.")
+                raise access_changed()
             if delivery.kind != RESYNC and delivery.seq <= last:
                 continue
             last = max(last, delivery.seq)
             yield delivery
     finally:
-        hub.unregister(subscriber)
-        if subscriber.sink is not None:
-            subscriber.sink = None
-            if sink is not None:
-                sink.discard()
+        if not handed_over:
+            hub.end(subscriber)

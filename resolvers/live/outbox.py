@@ -17,6 +17,10 @@ from db.numbering import number_events, numbers_at_commit, provisional_seq
 from db.referrals import ChangeSource
 from resolvers.viewer import Viewer
 
+# The session.info key of the events a transaction has recorded.
+_RECORDED = "referloop_recorded_events"
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -47,7 +51,13 @@ async def record_event(
         event.seq = await session.run_sync(provisional_seq, event)
     session.add(event)
     await session.flush()
+    session.info.setdefault(_RECORDED, []).append(event)
     return event
+
+
+def recorded_events(session: AsyncSession) -> list[OutboxEvent]:
+    """The events this transaction has recorded: numbered for good once it has committed."""
+    return list(session.info.get(_RECORDED, ()))
 
 
 async def number_now(session: AsyncSession) -> None:
