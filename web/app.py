@@ -25,6 +25,7 @@ from web.graphql import GraphQLEndpoint
 from web.headers import SecurityHeaders
 from web.limits import LOGIN_BODY_LIMIT, BodyLimit
 from web.links import status_link
+from web.serving import tune_collector
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         refused = settings.workers_refused()
         if refused:
             raise RuntimeError(refused)
+        tune_collector()
         runtime = Runtime.create(settings)
         await _refuse_demo_outside_development(runtime)
         await runtime.start()
