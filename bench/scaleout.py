@@ -206,7 +206,7 @@ def main() -> None:
     p.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432"))
     p.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
     p.add_argument("--dashboards", default="1000,10000")
-    p.add_argument("--changes", type=int, default=10)
+    p.add_argument("--changes", type=int, default=20)
     p.add_argument("--requests", type=int, default=100)
     asyncio.run(run(p.parse_args()))
 

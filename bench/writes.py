@@ -76,6 +76,9 @@ async def measure(url: str, *, label: str, writers: int, seconds: float, per_wri
     from db.referrals import ReferralStatus
     from tests.support import build_network, pantry_referral
 
+    from web.serving import tune_collector
+
+    tune_collector()  # as the app does when it starts
     log(f"{label}: migrating a fresh database")
     await asyncio.to_thread(migrate.upgrade, url)
     settings = Settings(

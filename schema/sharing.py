@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from contextvars import ContextVar
 from typing import Any, Protocol, cast
+from weakref import WeakValueDictionary
 
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, Visitor, visit
 from graphql.language import FieldNode, FragmentDefinitionNode, VariableNode
@@ -163,6 +164,8 @@ CURRENT_OPERATION: ContextVar[tuple[FrameQueue, str] | None] = ContextVar("refer
 _CURRENT_EXECUTOR: ContextVar[SharedEventExecutionContext | None] = ContextVar("referloop_executor", default=None)
 
 _ERRORS = ErrorCodes()
+# One executor per sharing key among the live sinks (socket_sink).
+_EXECUTORS: WeakValueDictionary[Hashable, SharedEventExecutionContext] = WeakValueDictionary()
 
 
 def encode_result(result: ExecutionResult) -> str:
@@ -228,4 +231,8 @@ def socket_sink(info: Info, root_of: RootOf) -> SocketSink | None:
     if getattr(info.context, "viewer", None) is None:
         return None
     queue, operation_id = operation
-    return SocketSink(executor, queue, operation_id, root_of)
+    # Sinks with equal keys render alike, and the hub renders each event once for all of them, with
+    # whichever comes first: they share that one executor, and each subscription's own is let go
+    # with its task (web/graphql.py), rather than kept for the socket's life.
+    shared = _EXECUTORS.setdefault(executor.sharing_key(), executor)
+    return SocketSink(shared, queue, operation_id, root_of)

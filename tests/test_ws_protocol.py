@@ -10,7 +10,7 @@ import websockets
 from websockets.typing import Subprotocol
 
 from tests.documents import CHANGES, CREATE_REFERRAL, new_seeker_referral
-from tests.support import Api, Network
+from tests.support import Api, Network, until
 
 # A second selection of the same stream: it is rendered apart from CHANGES.
 STATUSES = """
@@ -201,3 +201,31 @@ async def test_a_live_subscription_is_held_by_the_hub_without_a_task_until_compl
     await socket.send({"type": "ping"})
     assert (await socket.recv())["type"] == "pong"
     await socket.ws.close()
+
+
+async def test_one_audience_shares_a_renderer_that_outlives_the_socket_it_came_from(api: Api, network: Network) -> None:
+    """Sockets of one audience render with one executor; closing the first leaves the others live, and the last frees it."""
+    import gc
+
+    from schema import sharing
+
+    first, second = await Socket.open(api, "intake@test.example"), await Socket.open(api, "intake@test.example")
+    await first.subscribe("1", STATUSES)
+    await second.subscribe("1", STATUSES)
+    await _live(api, 2)
+    gc.collect()  # what earlier tests' servers left is garbage by now
+    assert len(sharing._EXECUTORS) == 1
+    await first.ws.close()
+    await _live(api, 1)
+    await api.gql(CREATE_REFERRAL, {"input": new_seeker_referral(network["pantry"])}, as_="navigator@test.example")
+    frame = await second.recv()
+    assert frame["payload"]["data"]["referralChanged"]["referral"] == {"status": "NOT_UPDATED"}
+    await second.ws.close()
+    await _live(api, 0)
+
+    def freed() -> bool:
+        gc.collect()
+        return not sharing._EXECUTORS
+
+    # Once the hub's round that pushed the frame is over (it writes the pushes' audit rows after sending).
+    await until(freed, what="the shared executor to be let go")

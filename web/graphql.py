@@ -246,14 +246,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The hub sends this subscription's events from now on; this task ends, the operation stays open.
             if self.operations.get(operation.id) is operation and not operation.completed:
                 self.handed_over[operation.id] = handed.end
+                # The finished task holds the operation's own executor and context: let them go.
+                operation.task = None
             else:
                 handed.end()
 
     async def cleanup_operation(self, operation_id: str) -> None:
         end = self.handed_over.pop(operation_id, None)
-        if end is not None:
-            end()
-        await super().cleanup_operation(operation_id)
+        if end is None:
+            await super().cleanup_operation(operation_id)
+            return
+        end()
+        self.operations.pop(operation_id, None)
 
     def _finished(self, operation_id: str) -> None:
         """The hub ended a subscription it held (its frames are queued): the id is free again."""

@@ -415,40 +415,44 @@ class LiveHub:
                 events = await events_after(session, self.last_seq, limit=batch)
             if not events:
                 return
-            deliveries = await _with_referrals(self.db, events, self._fresh)
-            for event in events:
-                self._fresh.pop(event.seq, None)
-            # No await from here to the end of the loop body: a subscriber registering meanwhile
-            # sees either all of this batch live or none of it (and then replays it).
-            offered: list[tuple[Subscriber, Delivery]] = []
-            to_sinks: list[tuple[Subscriber, Sink, Delivery]] = []
-            for delivery in deliveries:
-                referral = delivery.referral
-                # Authorized for each event as it is pushed, once per audience rather than once per socket.
-                decided: dict[_Key, bool] = {}
-                for subscriber in self._subscribers:
-                    if referral is not None:
-                        wanted = decided.get(subscriber.wants_key)
-                        if wanted is None:
-                            wanted = decided[subscriber.wants_key] = subscriber.wants(referral)
-                    else:
-                        wanted = subscriber.wants_delivery(delivery)
-                    if not wanted:
-                        continue
-                    sink = subscriber.sink
-                    if sink is not None:
-                        to_sinks.append((subscriber, sink, delivery))
-                    elif subscriber.offer(delivery):
-                        offered.append((subscriber, delivery))
-            self.last_seq = events[-1].seq
-            if to_sinks:
-                offered += await _send_to_sinks(to_sinks)
-                await asyncio.sleep(0)  # the sockets' writers start on what was queued before the audit's work
-            # Then the audit of the whole fan-out: one short transaction, while the sockets send.
-            await self.record_pushes(push_touches(offered))
+            await self._dispatch(events)
             if len(events) < batch:
                 return
             await asyncio.sleep(0)
+
+    async def _dispatch(self, events: Sequence[OutboxEvent]) -> None:
+        """One batch to every subscriber that may see it; what it held (sinks, referrals) goes when it returns."""
+        deliveries = await _with_referrals(self.db, events, self._fresh)
+        for event in events:
+            self._fresh.pop(event.seq, None)
+        # No await from here until last_seq is set: a subscriber registering meanwhile sees either
+        # all of this batch live or none of it (and then replays it).
+        offered: list[tuple[Subscriber, Delivery]] = []
+        to_sinks: list[tuple[Subscriber, Sink, Delivery]] = []
+        for delivery in deliveries:
+            referral = delivery.referral
+            # Authorized for each event as it is pushed, once per audience rather than once per socket.
+            decided: dict[_Key, bool] = {}
+            for subscriber in self._subscribers:
+                if referral is not None:
+                    wanted = decided.get(subscriber.wants_key)
+                    if wanted is None:
+                        wanted = decided[subscriber.wants_key] = subscriber.wants(referral)
+                else:
+                    wanted = subscriber.wants_delivery(delivery)
+                if not wanted:
+                    continue
+                sink = subscriber.sink
+                if sink is not None:
+                    to_sinks.append((subscriber, sink, delivery))
+                elif subscriber.offer(delivery):
+                    offered.append((subscriber, delivery))
+        self.last_seq = events[-1].seq
+        if to_sinks:
+            offered += await _send_to_sinks(to_sinks)
+            await asyncio.sleep(0)  # the sockets' writers start on what was queued before the audit's work
+        # Then the audit of the whole fan-out: one short transaction, while the sockets send.
+        await self.record_pushes(push_touches(offered))
 
     async def record_pushes(self, pushes: list[audit.Push]) -> None:
         """Write the pushes' audit rows; if the database refuses now, they wait for the next round."""
