@@ -205,7 +205,28 @@ def test_seeker_settings(server: Server, sign_in: SignIn) -> None:
     page = sign_in("seeker", viewport=PHONE)
     settings = page.get_by_test_id("seeker-settings")
     expect(settings).to_be_visible()
-    page.wait_for_timeout(300)
+    # Until the settings arrive the form waits: a choice made meanwhile was overwritten by them (and
+    # then not saved, being "unchanged"), which a slow answer made this test see.
+    held: list[Route] = []
+
+    def hold_the_settings(route: Route) -> None:
+        if "MySettings" in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_the_settings)
+    page.reload()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the settings were never asked for"
+    expect(settings.get_by_label("Text", exact=True)).to_be_disabled()
+    expect(settings.get_by_role("button", name="Save my settings")).to_be_disabled()
+    held[0].continue_()
+    page.unroute("**/graphql")
+    expect(settings.get_by_label("Text", exact=True)).to_be_enabled()
     had_email = settings.get_by_label("Email", exact=True).is_checked()
     settings.get_by_label("Text", exact=True).check()
     settings.get_by_label("A new comment").check()
