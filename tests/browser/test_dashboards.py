@@ -78,6 +78,13 @@ def demo_seeker(server: Server) -> dict[str, Any]:
     return seeker
 
 
+def search_programs(page: Page, text: str, *, label: str = "What does the person need?") -> None:
+    """Search the directory and wait for the answer: the list changes under the pointer when it comes."""
+    page.get_by_label(label).fill(text)
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_test_id("program-list")).to_have_attribute("aria-busy", "false")
+
+
 def answer_screener(form: Locator, program: dict[str, Any]) -> None:
     """Each of the program's screener questions answered: the first choice, or "Yes"."""
     for question in program["screener"]:
@@ -90,8 +97,7 @@ def answer_screener(form: Locator, program: dict[str, Any]) -> None:
 
 def refer_through_the_form(navigator: Page, program: dict[str, Any], seeker: dict[str, Any], comment: str) -> None:
     """Everything up to (not including) pressing the submit button."""
-    navigator.get_by_label("What does the person need?").fill(program["name"])
-    navigator.get_by_role("button", name="Search", exact=True).click()
+    search_programs(navigator, program["name"])
     card = navigator.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]')
     card.get_by_role("button", name=CONNECT_LABEL[program["connectMode"]]).click()
     form = navigator.get_by_test_id("referral-form")
@@ -136,8 +142,7 @@ def test_screenshots(server: Server, sign_in: SignIn, width: str) -> None:
     expect(navigator.get_by_test_id("person").first).to_be_visible()
     shoot(navigator, "navigator")
     program = live_program_of_intake(server)
-    navigator.get_by_label("What does the person need?").fill(program["name"])
-    navigator.get_by_role("button", name="Search", exact=True).click()
+    search_programs(navigator, program["name"])
     navigator.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]').get_by_role(
         "button", name=CONNECT_LABEL[program["connectMode"]]
     ).click()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import ACCOUNTS, PHONE, Server, SignIn, save_screenshot
-from tests.browser.test_dashboards import AXE, PROGRAMS, answer_screener, axe_violations, demo_seeker
+from tests.browser.test_dashboards import AXE, PROGRAMS, answer_screener, axe_violations, demo_seeker, search_programs
 
 pytestmark = pytest.mark.skipif(not AXE.is_file(), reason="axe-core comes with the dashboards' npm install")
 
@@ -125,8 +125,7 @@ def test_duplicate_warning_and_its_override(server: Server, sign_in: SignIn) -> 
     assert not made.get("errors") or made["errors"][0]["extensions"].get("reason") == "DUPLICATE", made
 
     page = sign_in("navigator")
-    page.get_by_label("What does the person need?").fill(program["name"])
-    page.get_by_role("button", name="Search", exact=True).click()
+    search_programs(page, program["name"])
     card = page.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]')
     card.get_by_role("button").first.click()
     form = page.get_by_test_id("referral-form")
@@ -160,8 +159,7 @@ def test_self_referral_live_to_the_program_then_undo(server: Server, sign_in: Si
 
     page = sign_in("seeker", viewport=PHONE)
     expect(page.get_by_test_id("seeker-referral").first).to_be_visible()
-    page.get_by_label("What do you need?").fill(program["name"])
-    page.get_by_role("button", name="Search", exact=True).click()
+    search_programs(page, program["name"], label="What do you need?")
     card = page.locator(f'[data-testid="find-card"][data-program-id="{program["id"]}"]')
     expect(card.get_by_test_id("program-details")).to_contain_text("Address")
     no_axe_problems(page, "seeker, find help results")
@@ -305,8 +303,7 @@ def test_a_referral_resent_after_its_answer_was_lost_is_made_once(server: Server
             route.continue_()
 
     page.route("**/graphql", lose_the_first_answer)
-    page.get_by_label("What does the person need?").fill(program["name"])
-    page.get_by_role("button", name="Search", exact=True).click()
+    search_programs(page, program["name"])
     card = page.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]')
     card.get_by_role("button", name=CONNECT_LABEL[program["connectMode"]]).click()
     form = page.get_by_test_id("referral-form")
@@ -323,3 +320,39 @@ def test_a_referral_resent_after_its_answer_was_lost_is_made_once(server: Server
     expect(page.get_by_role("status").filter(has_text="Referral sent")).to_be_visible()
     inbound = server.graphql("intake", INBOUND_BY_NAME, {"search": last_name})["inboundReferrals"]
     assert inbound["totalCount"] == 1, "one referral, although the form was sent twice"
+
+
+def test_a_referral_form_opened_while_a_search_is_on_its_way_stays_open(server: Server, sign_in: SignIn) -> None:
+    """The program list changes under an open form when the search's answer arrives; the form stays, for its program."""
+    from tests.browser.test_dashboards import CONNECT_LABEL, live_program_of_intake
+
+    program = live_program_of_intake(server)
+    page = sign_in("navigator")
+    search_programs(page, program["name"])
+    card = page.locator(f'[data-testid="program-card"][data-program-id="{program["id"]}"]')
+    expect(card).to_be_visible()
+    held: list[Route] = []
+
+    def hold_the_search(route: Route) -> None:
+        if program["name"] in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    # The same search again, held: the list is busy, and changes when its answer comes.
+    page.route("**/graphql", hold_the_search)
+    page.get_by_role("button", name="Search", exact=True).click()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the search was never sent"
+    expect(page.get_by_test_id("program-list")).to_have_attribute("aria-busy", "true")
+    card.get_by_role("button", name=CONNECT_LABEL[program["connectMode"]]).click()
+    form = page.get_by_test_id("referral-form")
+    expect(form).to_be_visible()
+    held[0].continue_()
+    expect(page.get_by_test_id("program-list")).to_have_attribute("aria-busy", "false")
+    page.unroute("**/graphql")
+    expect(form).to_be_visible()
+    expect(form).to_contain_text(program["name"])
