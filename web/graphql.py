@@ -14,8 +14,8 @@ import contextlib
 import json
 import logging
 from collections import Counter
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -252,15 +252,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 handed.end()
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        end = self.handed_over.pop(operation_id, None)
-        if end is None:
+        if operation_id in self.handed_over:
+            self._finished(operation_id)  # no task to cancel: the hub holds it
+        else:
             await super().cleanup_operation(operation_id)
-            return
-        end()
-        self.operations.pop(operation_id, None)
 
     def _finished(self, operation_id: str) -> None:
-        """The hub ended a subscription it held (its frames are queued): the id is free again."""
+        """A subscription the hub held is over (a `complete`, a closed socket, a revocation): its id is free again."""
         end = self.handed_over.pop(operation_id, None)
         if end is not None:
             end()

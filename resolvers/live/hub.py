@@ -183,10 +183,16 @@ class Subscriber:
             return self.wants(delivery.referral)
         return self.others is not None and delivery.event is not None and self.others(self.viewer, delivery.event)
 
-    def revoke(self) -> None:
+    def detach(self) -> Sink | None:
+        """Take the sink off (the hub sends it nothing more), with what its socket has not written yet."""
         sink, self.sink = self.sink, None
         if sink is not None:
             sink.discard()
+        return sink
+
+    def revoke(self) -> None:
+        sink = self.detach()
+        if sink is not None:
             sink.revoke(access_changed())
             return
         self.queue.clear()
@@ -343,9 +349,7 @@ class LiveHub:
     def end(self, subscriber: Subscriber) -> None:
         """The subscription is over: out of the hub, with what its socket has not written yet dropped."""
         self.unregister(subscriber)
-        sink, subscriber.sink = subscriber.sink, None
-        if sink is not None:
-            sink.discard()
+        subscriber.detach()
 
     def unregister(self, subscriber: Subscriber) -> None:
         if subscriber in self._subscribers:
@@ -559,7 +563,7 @@ async def referral_changes(
             async for delivery in hub.replay(subscriber, after_seq=after_seq, upto=joined_at):
                 yield delivery
         while True:
-            if sink is not None and subscriber.sink is None and subscriber.queue.empty():
+            if sink is not None and subscriber.queue.empty():
                 # No await between the check and this: nothing offered to the queue can be left behind.
                 hub.attach(subscriber, sink, last)
                 handed_over = True
